@@ -1,0 +1,3 @@
+from casestudies.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Metrics for the three case studies (numpy/torch, no notebook code)."""

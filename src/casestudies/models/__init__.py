@@ -1,0 +1,1 @@
+"""Models built from names: ``create_model(case, name, **kw)``."""
