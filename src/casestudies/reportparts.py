@@ -1,0 +1,169 @@
+"""Pieces of the whitepaper: per-case sections drawn from records (tables, plots, run links).
+
+Used by ``notebooks/whitepaper.py``; every number shown comes from a run record. No torch here.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from casestudies import CASES
+from casestudies.aggregate import format_summary, metric_columns, summary_table, varying_params
+
+CASE_INFO: dict[str, dict[str, str]] = {
+    "face_segmentation": {
+        "title": "Face segmentation",
+        "question": "Does mixing synthetic faces into real training data improve DeepLabV3+ face parsing, "
+        "in-domain and cross-domain, and at which real fraction?",
+        "metric": "metrics.miou",
+    },
+    "background_matting": {
+        "title": "Background matting",
+        "question": "Does synthetic data, alone, mixed, or mixed with batch-norm adaptation, train a "
+        "better BackgroundMattingV2-style matting model?",
+        "metric": "metrics.mse",
+    },
+    "facial_landmarks": {
+        "title": "Facial landmarks",
+        "question": "Do synthetic pretraining and mixing reduce landmark error (NME) of a stacked "
+        "hourglass, especially when real data is scarce?",
+        "metric": "metrics.nme",
+    },
+}
+
+
+def select(df: pd.DataFrame, selection: dict[str, list[str]] | None) -> pd.DataFrame:
+    """Keep only the runs named in ``selection`` (case -> run ids); cases not named keep all runs."""
+    if not selection or df.empty:
+        return df
+    keep = df.apply(lambda r: r["case"] not in selection or r["run_id"] in selection[r["case"]], axis=1)
+    return df[keep].reset_index(drop=True)
+
+
+def load_selection(path: str) -> dict[str, list[str]] | None:
+    return json.loads(Path(path).read_text()) if path and Path(path).exists() else None
+
+
+def cases_in_order(df: pd.DataFrame) -> list[str]:
+    extra = sorted(set(df["case"]) - set(CASES)) if not df.empty else []
+    return [*CASES, *extra]
+
+
+def primary_metric(df: pd.DataFrame, case: str) -> str | None:
+    want = CASE_INFO.get(case, {}).get("metric")
+    cols = metric_columns(df)
+    if want in cols:
+        return want
+    return cols[0] if cols else None
+
+
+def coverage_table(df: pd.DataFrame, failed: pd.DataFrame) -> pd.DataFrame:
+    """Per case: done runs, failed runs, and whether the case has any results yet."""
+    rows = []
+    for case in cases_in_order(pd.concat([df, failed]) if not failed.empty else df):
+        n_done = int((df["case"] == case).sum()) if not df.empty else 0
+        n_failed = int((failed["case"] == case).sum()) if not failed.empty else 0
+        rows.append({
+            "case study": CASE_INFO.get(case, {}).get("title", case),
+            "key": case,
+            "done runs": n_done,
+            "failed runs": n_failed,
+            "results": "yes" if n_done else "no runs yet",
+        })
+    return pd.DataFrame(rows)
+
+
+def plot_metric(df: pd.DataFrame, case: str, metric: str):  # -> matplotlib Figure
+    """Mean ± 95 % CI of ``metric`` against the first numeric varying parameter, one line per other setting."""
+    import matplotlib.pyplot as plt
+
+    vary = varying_params(df[df["case"] == case].dropna(axis=1, how="all"))
+    part = df[df["case"] == case]
+    numeric = [c for c in vary if pd.api.types.is_numeric_dtype(part[c]) and not pd.api.types.is_bool_dtype(part[c])]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    name = metric.removeprefix("metrics.")
+    if numeric:
+        x = numeric[0]
+        others = [c for c in vary if c != x]
+        table = summary_table(part, [x, *others], [metric])
+        groups = table.groupby(others, dropna=False) if others else [((), table)]
+        for key, g in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{o.removeprefix('params.')}={k}" for o, k in zip(others, key)) or name
+            err = g[f"{metric}.ci95"].fillna(0.0)
+            ax.errorbar(g[x], g[f"{metric}.mean"], yerr=err, marker="o", capsize=3, label=label)
+        ax.set_xlabel(x.removeprefix("params."))
+        if len(groups) > 1:
+            ax.legend(fontsize=7)
+    else:
+        table = summary_table(part, vary, [metric])
+        labels = [", ".join(str(table.loc[i, c]) for c in vary) or "all runs" for i in table.index]
+        ax.bar(labels, table[f"{metric}.mean"], yerr=table[f"{metric}.ci95"].fillna(0.0), capsize=3)
+        ax.tick_params(axis="x", rotation=30)
+    ax.set_ylabel(name)
+    ax.set_title(f"{CASE_INFO.get(case, {}).get('title', case)}: {name} (mean ± 95% CI over seeds)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def run_links(df: pd.DataFrame, failed: pd.DataFrame, case: str, base: str = "runs") -> str:
+    """An HTML list linking each run's rendered notebook, with its varying parameters and status."""
+    parts = [d[d["case"] == case] for d in (df, failed) if not d.empty and "case" in d]
+    runs = pd.concat(parts) if parts else pd.DataFrame()
+    if runs.empty:
+        return ""
+    vary = varying_params(runs) + (["params.seed"] if "params.seed" in runs else [])
+    items = []
+    for _, r in runs.iterrows():
+        desc = ", ".join(f"{c.removeprefix('params.')}={r[c]}" for c in vary)
+        status = "" if r.get("status") == "done" else f" <b>{html.escape(str(r.get('status')))}</b>: {html.escape(str(r.get('error', '')))}"
+        items.append(f'<li><a href="{base}/{case}/{r["run_id"]}.html"><code>{r["run_id"]}</code></a> {html.escape(desc)}{status}</li>')
+    return "<details><summary>Runs ({}), each with its executed notebook</summary><ul>{}</ul></details>".format(
+        len(items), "".join(items)
+    )
+
+
+def fmt_seconds(s: Any) -> str:
+    try:
+        s = float(s)
+    except (TypeError, ValueError):
+        return "-"
+    if math.isnan(s):
+        return "-"
+    return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def summary_html(df: pd.DataFrame, case: str) -> str:
+    part = df[df["case"] == case].dropna(axis=1, how="all")
+    table = format_summary(summary_table(part))
+    return table.to_html(index=False, classes="summary", border=0)
+
+
+def show_case(df: pd.DataFrame, failed: pd.DataFrame, case: str, profile: str, run_pages: str = "runs") -> None:
+    """Display one case's section: question, summary table, main plot and run links (or "no runs yet")."""
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, Markdown, display
+
+    info = CASE_INFO.get(case, {"title": case, "question": "(not one of the three case studies)"})
+    display(Markdown(f"## {info['title']} (`{case}`)\n\n*{info['question']}*"))
+    part = df[df["case"] == case] if not df.empty else df
+    if part.empty:
+        display(Markdown(
+            f"**No runs yet for `{case}`**: run `casestudies sweep {case} --profile {profile}`, "
+            "then `casestudies report`."
+        ))
+    else:
+        display(HTML(summary_html(df, case)))
+        metric = primary_metric(part.dropna(axis=1, how="all"), case)
+        if metric:
+            fig = plot_metric(df, case, metric)
+            display(fig)
+            plt.close(fig)
+    display(HTML(run_links(df, failed, case, run_pages)))

@@ -1,0 +1,340 @@
+"""Sweeps: one papermill run per grid point, on a local process pool or a Dask cluster.
+
+Guarantees (tested): a run is executed only by the process holding its ``flock``; a done run is
+skipped; ``done`` is written last and atomically; a failed run keeps its error, its failing cell and
+its executed notebook, and the other runs go on. So a sweep killed at any moment resumes by running
+the same command again, and two sweeps over one store never execute a run twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import ctypes
+import datetime as dt
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from casestudies import envinfo
+from casestudies.params import Plan
+from casestudies.runlog import thread_env
+from casestudies.store import (
+    DONE,
+    FAILED,
+    HISTORY,
+    NOTEBOOK,
+    NOTEBOOK_OUT,
+    PARAMS,
+    RECORD,
+    RECORD_SCHEMA,
+    RunLock,
+    atomic_write_json,
+    atomic_write_text,
+    read_json,
+)
+
+KERNEL = "python3"
+CONTEXT_TAG = "injected-run-context"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a worker needs to execute one run (picklable, for process pools and Dask)."""
+
+    case: str
+    run_id: str
+    params: dict[str, Any]
+    profile: str
+    notebook: str
+    runs_dir: str
+    root: str
+    threads: int = 1
+    timeout_s: float | None = None
+    kernel: str = KERNEL
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_dir) / self.case / self.run_id
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: str  # "done" | "failed" | "skipped" (already done) | "busy" (another process has it)
+    wall_s: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class SweepSummary:
+    case: str
+    profile: str
+    total: int
+    results: list[RunResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0 and self.count("busy") == 0
+
+    def text(self) -> str:
+        lines = [
+            f"{self.case} [{self.profile}]: {self.total} runs: {self.count('done')} executed, "
+            f"{self.count('skipped')} already done, {self.count('failed')} failed"
+            + (f", {self.count('busy')} still running elsewhere" if self.count("busy") else "")
+        ]
+        lines += [f"  FAILED {r.run_id}: {r.message}" for r in self.results if r.status == "failed"]
+        return "\n".join(lines)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def make_specs(plan: Plan, runs_dir: Path, root: Path, threads: int, timeout_s: float | None = None) -> list[RunSpec]:
+    return [
+        RunSpec(plan.case, rid, params, plan.profile, str(plan.notebook), str(runs_dir), str(root), threads, timeout_s)
+        for rid, params in plan.runs
+    ]
+
+
+def choose_parallelism(n_runs: int, jobs: int | None = None, threads: int | None = None) -> tuple[int, int]:
+    """(parallel runs, threads per run) so that jobs * threads <= cores unless asked otherwise."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if jobs is None:
+        jobs = max(1, min(n_runs, cores // (threads or 1)))
+    if threads is None:
+        threads = max(1, cores // jobs)
+    return jobs, threads
+
+
+# --- executing one run -------------------------------------------------------------------------
+
+
+def build_notebook(spec: RunSpec):  # -> nbformat.NotebookNode
+    """The case notebook (from its py:percent source) with a hidden run-context cell first."""
+    import jupytext
+    import nbformat
+
+    nb = jupytext.read(spec.notebook)
+    nb.metadata.setdefault("kernelspec", {"name": spec.kernel, "display_name": "Python 3", "language": "python"})
+    nb.metadata["kernelspec"]["name"] = spec.kernel
+    src = (
+        "# run context, injected by casestudies.sweep (pins threads, points the run log at the run folder)\n"
+        "from casestudies import runlog as _cs_runlog\n"
+        f"_cs_runlog.attach({str(spec.run_dir)!r}, parent_pid={os.getpid()}, threads={spec.threads})"
+    )
+    cell = nbformat.v4.new_code_cell(src, metadata={"tags": [CONTEXT_TAG, "remove_cell"]})
+    nb.cells.insert(0, cell)
+    return nb
+
+
+def _error_info(exc: BaseException) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "ename": getattr(exc, "ename", type(exc).__name__),
+        "evalue": str(getattr(exc, "evalue", exc)),
+        "traceback": getattr(exc, "traceback", None) or traceback.format_exception(exc),
+    }
+    if getattr(exc, "cell_index", None) is not None:
+        info["cell_index"] = exc.cell_index  # index in the executed notebook (context cell = 0)
+        info["cell_source"] = exc.source
+        info["exec_count"] = exc.exec_count
+    return info
+
+
+def _cell_seconds(nb_path: Path) -> float:
+    """Sum of papermill's per-cell durations in an executed notebook (s)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(nb_path, as_version=4)
+    except Exception:  # noqa: BLE001 - timing is best effort
+        return 0.0
+    return float(sum((c.get("metadata", {}).get("papermill", {}).get("duration") or 0.0) for c in nb.cells))
+
+
+def _reset(run_dir: Path) -> None:
+    for name in (RECORD, FAILED, HISTORY, NOTEBOOK, NOTEBOOK_OUT, DONE):
+        with contextlib.suppress(FileNotFoundError):
+            (run_dir / name).unlink()
+
+
+def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
+    """Claim, execute and record one run. Never raises for a notebook error: it records it."""
+    import papermill as pm
+
+    run_dir = spec.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(run_dir)
+    if not lock.acquire(blocking=blocking):
+        return RunResult(spec.run_id, "busy")
+    try:
+        if (run_dir / DONE).exists():
+            return RunResult(spec.run_id, "skipped")
+        _reset(run_dir)  # leftovers of an interrupted or failed attempt
+        atomic_write_json(run_dir / PARAMS, spec.params)
+        os.environ.update(thread_env(spec.threads))
+        bindir = str(Path(sys.executable).parent)
+        if not os.environ.get("PATH", "").startswith(bindir + os.pathsep):
+            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+        partial = run_dir / f".partial.{NOTEBOOK}"
+        started, t0 = now_iso(), time.perf_counter()
+        error: dict[str, Any] | None = None
+        try:
+            pm.execute_notebook(
+                build_notebook(spec), str(partial), parameters=copy.deepcopy(spec.params),
+                kernel_name=spec.kernel, progress_bar=False, log_output=False,
+                cwd=str(Path(spec.notebook).parent), execution_timeout=spec.timeout_s,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded, the sweep goes on
+            error = _error_info(exc)
+        wall = time.perf_counter() - t0
+        if partial.exists():
+            os.replace(partial, run_dir / NOTEBOOK)
+        cells = _cell_seconds(run_dir / NOTEBOOK) if (run_dir / NOTEBOOK).exists() else 0.0
+        out = read_json(run_dir / NOTEBOOK_OUT) if (run_dir / NOTEBOOK_OUT).exists() else {}
+        env = envinfo.capture(spec.root)
+        env["device"] = out.get("device", "cpu")
+        env["threads"] = spec.threads
+        record = {
+            "schema": RECORD_SCHEMA,
+            "case": spec.case,
+            "run_id": spec.run_id,
+            "profile": spec.profile,
+            "status": "failed" if error else "done",
+            "notebook": str(Path(spec.notebook).relative_to(spec.root)) if Path(spec.notebook).is_relative_to(spec.root) else spec.notebook,
+            "params": spec.params,
+            "metrics": out.get("metrics", {}),
+            "data_sources": out.get("data_sources", {}),
+            "extra": out.get("extra", {}),
+            "timings": {
+                "started": started,
+                "finished": now_iso(),
+                "wall_s": round(wall, 3),
+                "cells_s": round(cells, 3),
+                "overhead_s": round(max(0.0, wall - cells), 3),
+                **{f"phase.{k}": v for k, v in out.get("timings", {}).items()},
+            },
+            "environment": env,
+        }
+        if error:
+            record["error"] = {k: v for k, v in error.items() if k != "traceback"}
+            atomic_write_json(run_dir / RECORD, record)
+            atomic_write_json(run_dir / FAILED, error)
+            return RunResult(spec.run_id, "failed", wall, f"{error['ename']}: {error['evalue']}"[:300])
+        atomic_write_json(run_dir / RECORD, record)
+        atomic_write_text(run_dir / DONE, started + "\n")
+        return RunResult(spec.run_id, "done", wall)
+    finally:
+        lock.release()
+
+
+# --- executors ---------------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this worker when the sweep process dies."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_init(threads: int) -> None:
+    _die_with_parent()
+    os.environ.update(thread_env(threads))
+
+
+Submit = Callable[[RunSpec, bool], Future]
+
+
+def _drive(specs: list[RunSpec], submit: Submit, progress: bool, desc: str) -> list[RunResult]:
+    """Submit every run non-blocking; runs another process holds are retried, waiting, at the end."""
+    from tqdm.auto import tqdm
+
+    results: list[RunResult] = []
+    busy: list[RunSpec] = []
+    bar = tqdm(total=len(specs), desc=desc, unit="run", disable=not progress)
+    for blocking, batch in ((False, specs), (True, None)):
+        todo = batch if batch is not None else busy
+        futures: dict[Future, RunSpec] = {submit(s, blocking): s for s in todo}
+        while futures:
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                spec = futures.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails that run only
+                    res = RunResult(spec.run_id, "failed", 0.0, f"executor error: {type(exc).__name__}: {exc}")
+                if res.status == "busy" and not blocking:
+                    busy.append(spec)
+                    continue
+                results.append(res)
+                bar.update(1)
+                bar.set_postfix_str(f"{res.run_id} {res.status}")
+    bar.close()
+    return results
+
+
+def run_local(specs: list[RunSpec], jobs: int, progress: bool = True, desc: str = "sweep") -> list[RunResult]:
+    if not specs:
+        return []
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init, initargs=(specs[0].threads,)) as pool:
+        return _drive(specs, lambda s, b: pool.submit(execute_run, s, b), progress, desc)
+
+
+def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: str = "sweep") -> list[RunResult]:
+    """Execute on a Dask distributed cluster at ``address`` (``HOST:PORT``); the store must be shared.
+
+    Start one with ``dask scheduler`` and ``dask worker HOST:PORT --nthreads 1`` on each machine
+    (one thread per worker process: each run already uses its own kernel process).
+    """
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        def submit(s: RunSpec, b: bool) -> Future:
+            return client.submit(execute_run, s, b, pure=False, key=f"run-{s.case}-{s.run_id}-{int(b)}-{time.time_ns()}")
+
+        return _drive(specs, submit, progress, desc)
+
+
+def run_sweep(
+    plan: Plan,
+    runs_dir: Path,
+    root: Path,
+    executor: str = "local",
+    jobs: int | None = None,
+    threads: int | None = None,
+    timeout_s: float | None = None,
+    progress: bool = True,
+) -> SweepSummary:
+    """Execute every run of ``plan`` not yet done. ``executor``: ``local`` or ``dask://HOST:PORT``."""
+    jobs, threads = choose_parallelism(len(plan.runs), jobs, threads)
+    specs = make_specs(plan, runs_dir, root, threads, timeout_s)
+    todo = [s for s in specs if not (s.run_dir / DONE).exists()]
+    summary = SweepSummary(plan.case, plan.profile, len(specs))
+    summary.results += [RunResult(s.run_id, "skipped") for s in specs if s not in todo]
+    desc = f"{plan.case} [{plan.profile}]"
+    if executor == "local":
+        summary.results += run_local(todo, jobs, progress, desc)
+    elif executor.startswith("dask://"):
+        summary.results += run_dask(todo, executor.removeprefix("dask://"), progress, desc)
+    else:
+        raise ValueError(f"unknown executor {executor!r}; valid: 'local', 'dask://HOST:PORT'")
+    return summary
+
+
+def iter_failed(results: Iterable[RunResult]) -> list[RunResult]:
+    return [r for r in results if r.status == "failed"]
