@@ -1,0 +1,290 @@
+"""The deformable head: template mesh, landmark-anchored blend shapes, eyeballs, mouth, skull, neck.
+
+All positions are metres in the head frame (``x`` image-right of a frontal face, ``y`` up, ``z`` towards
+the viewer). Blend shapes are smooth displacement fields defined from the 3D landmarks, evaluated once
+at import on every deformable point (template vertices and the auxiliary parts that must follow them),
+so a face is ``P = P0 + B @ w``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from casestudies.data.synth.assets import load_template
+from casestudies.data.synth.make_regions import REGIONS_PATH, points_in_polygon
+from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
+
+MM = 1e-3
+EYEBALL_RADIUS = 12.0 * MM
+# Material ids understood by raster.shade
+MAT_SKIN, MAT_EYE, MAT_GLOSSY, MAT_CLOTH, MAT_HAIR, MAT_MOUTH = 0, 1, 2, 3, 4, 5
+IDENTITY_SHAPES = ("jaw_width", "chin_length", "face_width", "nose_size", "nose_length",
+                   "eye_spacing", "lip_fullness", "cheek_fullness")
+EXPRESSION_SHAPES = ("smile", "mouth_open", "brow_raise")
+SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES
+
+
+def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
+
+
+def _gauss(p: np.ndarray, c: np.ndarray, sigma: float) -> np.ndarray:
+    return np.exp(-((p - c) ** 2).sum(-1) / (2 * sigma * sigma))
+
+
+def shape_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
+    """Displacement (N x 3, metres) of points ``p`` for each blend shape at unit weight.
+
+    Every field is anchored on the neutral landmarks ``lm`` (68 x 3, iBUG order).
+    """
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    zero = np.zeros_like(p)
+    out: dict[str, np.ndarray] = {}
+    mouth_y = lm[[48, 54, 62, 66], 1].mean()
+    chin = lm[8]
+    face = _smoothstep(lm[0, 2] - 25 * MM, lm[0, 2] + 5 * MM, z)  # fades out towards the back
+    neck_fade = 1.0 - _smoothstep(chin[1] - 5 * MM, chin[1] - 40 * MM, y)
+
+    # jaw width: widen the lower face below the mouth corners
+    d = zero.copy()
+    d[:, 0] = 0.14 * x * _smoothstep(lm[33, 1], lm[57, 1], y) * neck_fade
+    out["jaw_width"] = d
+    # chin length: move the chin down (below the nose), fading into the neck
+    d = zero.copy()
+    d[:, 1] = -7 * MM * _smoothstep(lm[33, 1], chin[1], y) * neck_fade * face
+    out["chin_length"] = d
+    # face width: scale x everywhere in front of the ears
+    d = zero.copy()
+    d[:, 0] = 0.07 * x
+    out["face_width"] = d
+    # nose size: scale about the nose base, Gaussian falloff
+    c = np.array([lm[30, 0], lm[30, 1], lm[31, 2]])
+    d = 0.22 * (p - c) * _gauss(p, lm[30], 14 * MM)[:, None]
+    out["nose_size"] = d
+    # nose length: tip forward and down
+    d = zero.copy()
+    g = _gauss(p, lm[30], 10 * MM)
+    d[:, 2] = 5 * MM * g
+    d[:, 1] = -2 * MM * g
+    out["nose_length"] = d
+    # eye spacing: move each eye region sideways
+    d = zero.copy()
+    for idx, sgn in ((range(36, 42), -1), (range(42, 48), 1)):
+        ce = lm[list(idx)].mean(0)
+        ce[2] -= 8 * MM
+        d[:, 0] += sgn * 3.5 * MM * _gauss(p, ce, 13 * MM)
+    out["eye_spacing"] = d
+    # lip fullness: stretch vertically about the mouth line
+    d = zero.copy()
+    cm = lm[[48, 54, 51, 57]].mean(0)
+    d[:, 1] = 0.35 * (y - mouth_y) * _gauss(p, cm, 13 * MM)
+    d[:, 2] = 2.5 * MM * _gauss(p, cm, 12 * MM)
+    out["lip_fullness"] = d
+    # cheek fullness: cheeks forward and out
+    d = zero.copy()
+    for k in (2, 14):
+        cc = (lm[k] + lm[30]) / 2
+        g = _gauss(p, cc, 18 * MM)
+        d[:, 2] += 4 * MM * g
+        d[:, 0] += np.sign(cc[0]) * 3 * MM * g
+    out["cheek_fullness"] = d
+    # smile: mouth corners up and out, cheeks raised
+    d = zero.copy()
+    for k in (48, 54):
+        g = _gauss(p, lm[k], 9 * MM)
+        d[:, 1] += 4.5 * MM * g
+        d[:, 0] += np.sign(lm[k, 0]) * 3.0 * MM * g
+        d[:, 2] -= 1.5 * MM * g
+        gc = _gauss(p, (lm[k] + lm[2 if k == 48 else 14]) / 2 + [0, 10 * MM, 0], 15 * MM)
+        d[:, 1] += 2.5 * MM * gc
+        d[:, 2] += 1.5 * MM * gc
+    out["smile"] = d
+    # mouth open: rotate the jaw (below the lip line) about the hinge near the ears, 20 degrees
+    theta = np.deg2rad(20.0)
+    hinge = np.array([0.0, lm[0, 1] - 10 * MM, lm[0, 2] - 5 * MM])
+    q = p - hinge
+    rot_y = q[:, 1] * np.cos(theta) + q[:, 2] * np.sin(theta)
+    rot_z = -q[:, 1] * np.sin(theta) + q[:, 2] * np.cos(theta)
+    lip_line = np.interp(x, lm[[48, 60, 66, 64, 54], 0], lm[[48, 60, 66, 64, 54], 1])
+    w = _smoothstep(lip_line + 0.5 * MM, lip_line - 1.5 * MM, y) * neck_fade
+    w *= _smoothstep(lm[0, 2] - 20 * MM, lm[0, 2] + 10 * MM, z)
+    d = zero.copy()
+    d[:, 1] = (rot_y - q[:, 1]) * w
+    d[:, 2] = (rot_z - q[:, 2]) * w
+    out["mouth_open"] = d
+    # brow raise: brows and forehead up
+    d = zero.copy()
+    for k in (19, 24):
+        d[:, 1] += 4.5 * MM * _gauss(p, lm[k], 14 * MM) * _smoothstep(lm[37, 1], lm[19, 1], y)
+    out["brow_raise"] = d
+    return out
+
+
+def _sphere(n_lat: int, n_lon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit UV sphere (vertices, triangles); pole on +z."""
+    th = np.linspace(0, np.pi, n_lat + 1)
+    ph = np.linspace(0, 2 * np.pi, n_lon, endpoint=False)
+    t, f = np.meshgrid(th, ph, indexing="ij")
+    v = np.stack([np.sin(t) * np.cos(f), np.sin(t) * np.sin(f), np.cos(t)], -1).reshape(-1, 3)
+    tris = []
+    for i in range(n_lat):
+        for j in range(n_lon):
+            a, b = i * n_lon + j, i * n_lon + (j + 1) % n_lon
+            c, d = a + n_lon, b + n_lon
+            tris += [(a, c, b), (b, c, d)]
+    return v.astype(np.float32), np.array(tris, np.int32)
+
+
+def grid_tris(nu: int, nv: int, wrap_u: bool = False) -> np.ndarray:
+    """Triangles of a (nu x nv) vertex grid in row-major order (u rows, v columns)."""
+    tris = []
+    for i in range(nu - 1 if not wrap_u else nu):
+        for j in range(nv - 1):
+            i2 = (i + 1) % nu
+            a, b, c, d = i * nv + j, i * nv + j + 1, i2 * nv + j, i2 * nv + j + 1
+            tris += [(a, c, b), (b, c, d)]
+    return np.array(tris, np.int32)
+
+
+@dataclass
+class Part:
+    """A rigidly attached or deformable mesh part: vertex slice into the point set, triangles, look."""
+
+    name: str
+    start: int
+    stop: int
+    tris: np.ndarray  # local indices
+    label: np.ndarray  # per vertex uint8
+    material: np.ndarray  # per vertex uint8
+
+
+class HeadModel:
+    """Neutral geometry and the blend-shape basis; build once with ``head_model()``."""
+
+    def __init__(self) -> None:
+        v, tris, lm = load_template()
+        reg = np.load(REGIONS_PATH)
+        self.lm0 = lm.astype(np.float64)
+        self.n_template = len(v)
+        self.template_tris = tris
+        self.labels = reg["labels"].astype(np.uint8)
+        self.uv = reg["uv"].astype(np.float32)
+        v64 = v.astype(np.float64)
+        # 1. landmark vertices (snap landmarks to the nearest vertex so they lie on the surface)
+        self.lm_vid = np.argmin(((v64[None] - self.lm0[:, None]) ** 2).sum(-1), axis=1)
+        # 2. eye openings: per-vertex lid coordinate v (0 lower lid, 1 upper lid) and push-back depth
+        self.eye_vid, self.eye_v, self.eye_push, self.eyeball_c0 = [], [], [], []
+        for idx in (range(36, 42), range(42, 48)):
+            e = self.lm0[list(idx)]
+            inside = points_in_polygon(v64[:, :2], e[:, :2]) & (v64[:, 2] > e[:, 2].min() - 8 * MM)
+            vid = np.nonzero(inside)[0]
+            up = e[[0, 1, 2, 3]]
+            lo = e[[0, 5, 4, 3]]
+            x = v64[vid, 0]
+            y_up = np.interp(x, *(up[np.argsort(up[:, 0])][:, :2].T))
+            y_lo = np.interp(x, *(lo[np.argsort(lo[:, 0])][:, :2].T))
+            vv = np.clip((v64[vid, 1] - y_lo) / np.maximum(y_up - y_lo, 1e-4), 0, 1)
+            u = (x - e[:, 0].min()) / np.ptp(e[:, 0])
+            push = 7 * MM * np.sqrt(np.clip(4 * u * (1 - u), 0, 1)) * np.sqrt(np.clip(4 * vv * (1 - vv), 0, 1))
+            centre = e.mean(0)
+            zc = v64[vid, 2].max()
+            self.eye_vid.append(vid)
+            self.eye_v.append(vv.astype(np.float32))
+            self.eye_push.append(push.astype(np.float32))
+            self.eyeball_c0.append(np.array([centre[0], centre[1], zc - EYEBALL_RADIUS + 1.0 * MM]))
+        # 3. auxiliary parts that deform with the face
+        pts = [v64]
+        self.parts: dict[str, Part] = {}
+        start = len(v64)
+
+        def add(name: str, pv: np.ndarray, ptris: np.ndarray, label: int, mat: int) -> None:
+            nonlocal start
+            pts.append(pv)
+            n = len(pv)
+            self.parts[name] = Part(name, start, start + n, ptris.astype(np.int32),
+                                    np.full(n, label, np.uint8), np.full(n, mat, np.uint8))
+            start += n
+
+        sv, st = _sphere(12, 20)
+        for k, cls in enumerate(("right_eye", "left_eye")):
+            add(f"eyeball_{k}", self.eyeball_c0[k] + EYEBALL_RADIUS * sv, st, FS.index(cls), MAT_EYE)
+        # mouth interior: a curved dark wall behind the lips, teeth on its upper third
+        cm = self.lm0[[48, 54, 51, 57]].mean(0)
+        half_w = (self.lm0[54, 0] - self.lm0[48, 0]) / 2 + 3 * MM
+        gu, gv = np.meshgrid(np.linspace(-1, 1, 9), np.linspace(-1, 1, 7), indexing="ij")
+        mx = cm[0] + gu * half_w
+        my = cm[1] + gv * 12 * MM
+        mz = cm[2] - 9 * MM - 10 * MM * gu**2
+        add("mouth", np.stack([mx, my, mz], -1).reshape(-1, 3), grid_tris(9, 7), FS.index("mouth_interior"), MAT_MOUTH)
+        self.mouth_teeth = (gv.reshape(-1) > 0.25).astype(np.float32)
+        # skull: an ellipsoid behind and above the face mask
+        self.skull_c = np.array([0.0, 0.012, -0.004])
+        self.skull_r = np.array([0.077, 0.112, 0.094])
+        hv, ht = _sphere(20, 32)
+        hv = hv[:, [0, 2, 1]] * [1, 1, -1]  # pole on +y
+        keep = ~((hv[:, 2] * self.skull_r[2] + self.skull_c[2] > 0.045) & (hv[:, 1] * self.skull_r[1] + self.skull_c[1] < 0.045))
+        skull_v = self.skull_c + hv * self.skull_r
+        ok = keep[ht].all(1)
+        add("skull", skull_v, ht[ok], FS.index("hair"), MAT_HAIR)
+        # neck: an elliptic tube around the template neck
+        ang = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+        ys = np.linspace(-0.20, -0.02, 8)
+        ring = np.stack([0.052 * np.cos(ang), np.zeros_like(ang), 0.048 * np.sin(ang) + 0.0], -1)
+        nv = np.concatenate([ring + [0, yy, -0.002] for yy in ys])
+        ntris = grid_tris(len(ys), len(ang)) if False else _tube_tris(len(ys), len(ang))
+        front = nv[:, 2] > 0.02
+        ok = ~front[ntris].all(1)
+        add("neck", nv, ntris[ok], FS.index("neck"), MAT_SKIN)
+        # face mask grid (facewear): follows the surface 4 mm above it, from the nose bridge to under the chin
+        from scipy.spatial import cKDTree
+
+        fr = v64[v64[:, 2] > 0.0]
+        gx = np.linspace(self.lm0[1, 0] - 4 * MM, self.lm0[15, 0] + 4 * MM, 17)
+        gy = np.linspace(self.lm0[28, 1], self.lm0[8, 1] - 14 * MM, 13)
+        mxy = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
+        _, nn = cKDTree(fr[:, :2]).query(mxy, k=12)
+        mzz = fr[nn, 2].max(1).reshape(17, 13)
+        mzz[:, 1:-1] = np.maximum(mzz[:, 1:-1], (mzz[:, :-2] + mzz[:, 2:]) / 2)
+        add("mask", np.c_[mxy, mzz.reshape(-1) + 5 * MM], grid_tris(17, 13), FS.index("facewear"), 3)
+        self.default_parts = ("eyeball_0", "eyeball_1", "mouth", "skull", "neck")
+        self.points0 = np.concatenate(pts).astype(np.float64)
+        # 4. blend-shape basis on every point: (N, 3, K)
+        fields = shape_fields(self.points0, self.lm0)
+        self.basis = np.stack([fields[k] for k in SHAPES], -1).astype(np.float32)
+        # eyeball centres follow the fields evaluated at the centre
+        cf = shape_fields(np.array(self.eyeball_c0), self.lm0)
+        self.eyeball_basis = np.stack([cf[k] for k in SHAPES], -1).astype(np.float32)
+        # 5. per-vertex scalars for hair line, beard and skin detail
+        tv = v64
+        brow_top = self.lm0[17:27, 1].max()
+        self.forehead_h = (tv[:, 1] - brow_top).astype(np.float32)
+        jaw_y = np.interp(tv[:, 0], self.lm0[0:17, 0], self.lm0[0:17, 1])
+        lower = (tv[:, 1] < self.lm0[33, 1] - 2 * MM) & (tv[:, 1] > jaw_y - 25 * MM)
+        lower &= np.abs(tv[:, 0]) < np.abs(self.lm0[[3, 13], 0]).max() + 2 * MM
+        self.beard_zone = lower & np.isin(self.labels, [FS.index("skin"), FS.index("neck")])
+        self.moustache_zone = self.beard_zone & (tv[:, 1] > self.lm0[51, 1] - 1 * MM)
+        rng = np.random.default_rng(7)
+        k = rng.normal(size=(3, 24, 3)) * np.array([1, 1, 1]) * 300.0
+        ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
+        self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
+        self.template_normals0 = None
+
+
+def _tube_tris(n_rings: int, n_around: int) -> np.ndarray:
+    tris = []
+    for i in range(n_rings - 1):
+        for j in range(n_around):
+            a, b = i * n_around + j, i * n_around + (j + 1) % n_around
+            c, d = a + n_around, b + n_around
+            tris += [(a, c, b), (b, c, d)]
+    return np.array(tris, np.int32)
+
+
+@functools.lru_cache(maxsize=1)
+def head_model() -> HeadModel:
+    """The process-wide head model (built on first use, ~1 s)."""
+    return HeadModel()

@@ -1,0 +1,113 @@
+"""Hair, beard and eyebrow strands as polylines (head frame, metres).
+
+Strands are instanced from a fixed bank of pre-tessellated curl tiles (``CURL_TILES``): each strand
+picks a tile, so per-image work is a few vectorised numpy operations over (strands x segments).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from casestudies.data.synth.geometry import HeadModel
+
+N_SEG = 7  # segments per scalp strand
+N_TILES = 64
+_rng = np.random.default_rng(1234)
+# curl tiles: (tiles, N_SEG + 1, 2) offsets in the strand's normal plane, unit amplitude
+_t = np.linspace(0, 1, N_SEG + 1)
+_freq = _rng.uniform(1.5, 3.5, N_TILES)[:, None]
+_ph = _rng.uniform(0, 2 * np.pi, N_TILES)[:, None]
+CURL_TILES = np.stack([np.sin(2 * np.pi * _freq * _t + _ph), np.cos(2 * np.pi * _freq * _t + _ph)], -1) * _t[None, :, None] ** 0.5
+CURL_TILES = CURL_TILES.astype(np.float32)
+# unit directions for scalp roots (Fibonacci sphere), fixed
+_n = 6000
+_i = np.arange(_n) + 0.5
+_phi = np.arccos(1 - 2 * _i / _n)
+_th = np.pi * (1 + 5**0.5) * _i
+SCALP_DIRS = np.stack([np.sin(_phi) * np.cos(_th), np.cos(_phi), np.sin(_phi) * np.sin(_th)], -1).astype(np.float32)
+
+
+def hair_colour(melanin: float, red: float) -> np.ndarray:
+    """Albedo (RGB in [0, 1]) from melanin (0 blond .. 1 black) and red tint."""
+    blond = np.array([0.80, 0.68, 0.45])
+    brown = np.array([0.30, 0.19, 0.11])
+    black = np.array([0.05, 0.045, 0.04])
+    base = blond + (brown - blond) * min(melanin / 0.6, 1) if melanin < 0.6 else brown + (black - brown) * (melanin - 0.6) / 0.4
+    auburn = np.array([0.55, 0.20, 0.08]) * (1.0 - 0.7 * melanin)
+    return (1 - 0.6 * red) * base + 0.6 * red * auburn
+
+
+def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int,
+                  hat_line: float | None) -> np.ndarray:
+    """Scalp strands: (S, N_SEG + 1, 3) points in the (neutral) head frame."""
+    length = float(p["hair_length"])
+    n = int(n_max * float(p["hair_density"]))
+    if length < 0.005 or n == 0:
+        return np.zeros((0, N_SEG + 1, 3), np.float32)
+    c, r = head.skull_c, head.skull_r
+    d = SCALP_DIRS
+    pos = c + d * r
+    # 1. where hair grows: above a line rising from the nape to the hairline, not over the ears
+    front_y = 0.052 + 0.03 * float(p["hairline"])
+    t = np.clip((pos[:, 2] - c[2]) / r[2], -1, 1)
+    y_min = np.where(t < 0, -0.045 + 0.03 * (t + 1), -0.015 + (front_y + 0.015) * t**2)
+    grow = pos[:, 1] > y_min
+    grow &= ~((np.abs(pos[:, 0]) > 0.055) & (pos[:, 1] < 0.035) & (pos[:, 2] > -0.035))
+    if hat_line is not None:
+        grow &= pos[:, 1] < hat_line
+    idx = np.nonzero(grow)[0]
+    if len(idx) == 0:
+        return np.zeros((0, N_SEG + 1, 3), np.float32)
+    idx = rng.choice(idx, size=min(n, len(idx) * 3), replace=True)
+    root = pos[idx] + rng.normal(0, 0.002, (len(idx), 3))
+    nrm = (root - c) / r**2
+    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
+    # 2. initial direction: along the normal, combed back and to the side; fringe strands fall forward
+    side = np.sign(root[:, 0] + 0.01)
+    comb = np.stack([0.6 * side, 0.3 + 0 * side, -1.0 + 0 * side], 1)
+    front = root[:, 2] > 0.045
+    bangs = front & (rng.random(len(idx)) < float(p["fringe"]))
+    comb[bangs] = [0.0, -0.4, 1.2]
+    d0 = nrm + comb * 0.8
+    d0 /= np.linalg.norm(d0, axis=1, keepdims=True)
+    lengths = length * rng.uniform(0.6, 1.0, len(idx))
+    lengths[bangs] = np.minimum(lengths[bangs], 0.07)
+    seg = (lengths / N_SEG)[:, None]
+    # 3. integrate: bend towards gravity, stiffer for short hair
+    pts = np.empty((len(idx), N_SEG + 1, 3), np.float32)
+    pts[:, 0] = root
+    cur = root.copy()
+    dirn = d0
+    grav = np.array([0.0, -1.0, 0.0])
+    bend = np.clip(0.35 + 3.0 * length, 0.4, 1.2)
+    for k in range(1, N_SEG + 1):
+        dirn = dirn + grav * bend * (k / N_SEG)
+        dirn /= np.linalg.norm(dirn, axis=1, keepdims=True)
+        cur = cur + dirn * seg
+        # keep outside the skull (inflated) so strands lie over the head
+        q = (cur - c) / (r * 1.04)
+        rad = np.linalg.norm(q, axis=1)
+        inside = rad < 1.0
+        cur[inside] = c + (q[inside] / rad[inside, None]) * r * 1.04
+        pts[:, k] = cur
+    # 4. curl from the tile bank, in the plane normal to the root normal
+    amp = 0.008 * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
+    tiles = CURL_TILES[rng.integers(0, N_TILES, len(idx))]
+    a = np.cross(nrm, [0.0, 1.0, 0.0])
+    a /= np.linalg.norm(a, axis=1, keepdims=True) + 1e-9
+    b = np.cross(nrm, a)
+    pts += amp[:, None, None] * (tiles[..., :1] * a[:, None] + tiles[..., 1:] * b[:, None])
+    return pts
+
+
+def short_strands(roots: np.ndarray, normals: np.ndarray, direction: np.ndarray, length: float,
+                  rng: np.random.Generator, n_seg: int = 2) -> np.ndarray:
+    """Short strands (brows, beard): (S, n_seg + 1, 3) from roots along normal + ``direction``."""
+    if len(roots) == 0:
+        return np.zeros((0, n_seg + 1, 3), np.float32)
+    d = normals * 0.35 + direction + rng.normal(0, 0.25, roots.shape)
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    lengths = length * rng.uniform(0.6, 1.0, len(roots))[:, None]
+    t = np.linspace(0, 1, n_seg + 1)[None, :, None]
+    droop = np.array([0.0, -1.0, 0.0]) * 0.3 * t**2
+    return (roots[:, None] + (d[:, None] * t + droop) * lengths[:, :, None]).astype(np.float32)

@@ -1,0 +1,149 @@
+"""Every generator knob and its documented range, in one place.
+
+A sample's parameters are a flat ``dict`` (JSON-serialisable) with one entry per knob. Continuous
+knobs are floats within ``[lo, hi]``; categorical knobs take one of ``choices``. Presets
+(``presets.py``) decide how each knob is drawn; ``validate_params`` checks any dict against this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GENERATOR_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One parameter: range (or choices), group and what it means (with units)."""
+
+    group: str
+    lo: float = 0.0
+    hi: float = 1.0
+    doc: str = ""
+    choices: tuple[str, ...] = ()
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.choices)
+
+
+def _k(group: str, lo: float, hi: float, doc: str) -> Knob:
+    return Knob(group, lo, hi, doc)
+
+
+def _c(group: str, choices: tuple[str, ...], doc: str) -> Knob:
+    return Knob(group, doc=doc, choices=choices)
+
+
+KNOBS: dict[str, Knob] = {
+    # identity (blend-shape weights; 0 = template)
+    "jaw_width": _k("identity", -1, 1, "lower-face width, +-14 % at the jaw"),
+    "chin_length": _k("identity", -1, 1, "chin moved down by up to 7 mm (negative: up)"),
+    "face_width": _k("identity", -1, 1, "whole-face width, +-7 %"),
+    "nose_size": _k("identity", -1, 1, "nose scaled +-22 % about its base"),
+    "nose_length": _k("identity", -1, 1, "nose tip forward/down by up to 5 mm"),
+    "eye_spacing": _k("identity", -1, 1, "each eye moved sideways by up to 3.5 mm"),
+    "lip_fullness": _k("identity", -1, 1, "lips stretched +-35 % vertically"),
+    "cheek_fullness": _k("identity", -1, 1, "cheeks forward/out by up to 4 mm"),
+    "skin_tone": _k("identity", 0, 1, "0 very light .. 1 very dark (Fitzpatrick-like ramp)"),
+    "skin_hue": _k("identity", -1, 1, "-1 pinker .. +1 more olive/yellow"),
+    "texture_detail": _k("identity", 0, 1, "strength of blotches/freckles on the skin albedo"),
+    "skin_texture": _c("identity", ("procedural", "scan"), "procedural albedo or the photographic head-scan texture"),
+    "eye_colour": _k("identity", 0, 1, "0 blue .. 0.5 green/hazel .. 1 dark brown iris"),
+    # expression (blend-shape weights)
+    "smile": _k("expression", 0, 1, "mouth corners up 4.5 mm and out 3 mm"),
+    "mouth_open": _k("expression", 0, 1, "jaw rotation, 0 .. 20 degrees; shows the mouth interior"),
+    "blink": _k("expression", 0, 1, "eyelid closure, 0 open .. 1 closed"),
+    "brow_raise": _k("expression", 0, 1, "brows and forehead up by up to 4.5 mm"),
+    # gaze (degrees, relative to the head; + yaw = towards the image right, + pitch = up)
+    "gaze_yaw": _k("gaze", -30, 30, "eye rotation about the vertical axis, degrees"),
+    "gaze_pitch": _k("gaze", -20, 20, "eye rotation about the horizontal axis, degrees"),
+    # head pose (degrees, camera frame; + yaw turns the face to the image right, + pitch up)
+    "yaw": _k("pose", -60, 60, "head yaw, degrees"),
+    "pitch": _k("pose", -30, 30, "head pitch, degrees"),
+    "roll": _k("pose", -30, 30, "head roll, degrees (+ = counter-clockwise in the image)"),
+    # camera
+    "fov": _k("camera", 15, 60, "vertical field of view, degrees"),
+    "face_size": _k("camera", 0.3, 0.7, "head height (chin to crown, ~0.23 m) as a fraction of the image height; sets the distance"),
+    "offset_x": _k("camera", -0.12, 0.12, "head centre offset, fraction of the image width"),
+    "offset_y": _k("camera", -0.12, 0.12, "head centre offset, fraction of the image height (+ = down)"),
+    # hair
+    "hair_length": _k("hair", 0, 0.35, "strand length, metres (below 5 mm: a short crop on the scalp only)"),
+    "hair_density": _k("hair", 0, 1, "0 bald .. 1 dense; scales strand count"),
+    "hair_curl": _k("hair", 0, 1, "curl amplitude, 0 straight .. 1 ~8 mm curls"),
+    "hair_colour": _k("hair", 0, 1, "melanin: 0 platinum blond .. 1 black"),
+    "hair_red": _k("hair", 0, 1, "pheomelanin: red/auburn tint"),
+    "hairline": _k("hair", 0, 1, "hairline height above the brows, 0 low (45 mm) .. 1 receded (75 mm)"),
+    "fringe": _k("hair", 0, 1, "fraction of front strands that fall over the forehead (bangs)"),
+    "beard": _k("hair", 0, 1, "beard density; above 0.15 the beard zone is labelled beard"),
+    "beard_length": _k("hair", 0.002, 0.03, "beard strand length, metres"),
+    "brow_density": _k("hair", 0.2, 1, "eyebrow darkness and strand count"),
+    # accessories
+    "glasses": _c("accessories", ("none", "clear", "sun"), "clear: see-through lenses; sun: opaque dark lenses"),
+    "hat": _c("accessories", ("none", "cap", "beanie"), "headwear over the skull"),
+    "mask": _c("accessories", ("none", "mask"), "surgical-style face mask (facewear)"),
+    "headphones": _c("accessories", ("none", "headphones"), "band over the head and two ear cups (headwear)"),
+    "clothing": _c("accessories", ("shirt", "collar"), "torso garment; collar adds a raised collar ring"),
+    "accessory_hue": _k("accessories", 0, 1, "hue of clothes/hat/mask/frames"),
+    "accessory_value": _k("accessories", 0.1, 0.95, "brightness of clothes/hat/mask/frames"),
+    # lighting
+    "ambient": _k("lighting", 0.08, 0.6, "ambient intensity"),
+    "key_intensity": _k("lighting", 0.3, 1.3, "key light intensity"),
+    "key_azimuth": _k("lighting", -80, 80, "key light direction around the vertical axis, degrees (+ = image right)"),
+    "key_elevation": _k("lighting", -20, 70, "key light elevation, degrees"),
+    "key_temperature": _k("lighting", 2700, 8000, "key light colour temperature, kelvin"),
+    "fill_intensity": _k("lighting", 0, 0.8, "second light intensity (0 = one light)"),
+    "fill_azimuth": _k("lighting", -100, 100, "second light azimuth, degrees"),
+    "fill_temperature": _k("lighting", 2700, 8000, "second light colour temperature, kelvin"),
+    "shadows": _c("lighting", ("on", "off"), "shadow maps for both lights"),
+    # background
+    "background": _c("background", ("procedural", "photo"), "procedural texture or a photograph crop"),
+    "bg_photo": _c("background", ("coffee", "rocket", "brick", "grass", "gravel", "clock", "coins",
+                                  "immunohistochemistry", "chelsea", "motorcycle", "hubble", "china",
+                                  "flower", "retina", "cell", "moon", "colorwheel"),
+                   "photograph name (presets use disjoint pools)"),
+    "bg_pattern": _c("background", ("noise", "gradient", "stripes", "blobs"), "procedural pattern"),
+    "bg_seed": _k("background", 0, 1, "random seed of the background pattern/crop (mapped to an int)"),
+    "bg_zoom": _k("background", 0.3, 1.0, "photo crop size as a fraction of the photo's short side"),
+    "bg_blur": _k("background", 0, 3, "background defocus blur sigma, pixels at 128 px"),
+    # post-processing (applied to fg and bg layers alike, except JPEG)
+    "blur": _k("post", 0, 1.2, "subject blur sigma, pixels at 128 px (alpha softens with it)"),
+    "noise": _k("post", 0, 0.05, "sensor noise std, fraction of full scale"),
+    "jpeg_quality": _k("post", 20, 100, "JPEG quality of the final image; 100 = no JPEG"),
+    "brightness": _k("post", -0.15, 0.15, "added offset, fraction of full scale"),
+    "contrast": _k("post", 0.75, 1.25, "gain about mid-grey"),
+    "saturation": _k("post", 0.6, 1.3, "colour saturation gain"),
+    "white_balance": _k("post", -0.12, 0.12, "red-blue gain shift"),
+    # labels (stand-in presets only)
+    "label_roughness": _k("labels", 0, 1, "human-style label roughness: 0 pixel-perfect .. 1 coarse polygons and jittered landmarks"),
+}
+
+
+def validate_params(params: dict) -> None:
+    """Raise ``ValueError`` if a knob is missing, unknown, out of range or not a valid choice."""
+    unknown = set(params) - set(KNOBS)
+    if unknown:
+        raise ValueError(f"unknown knobs {sorted(unknown)}; valid: {sorted(KNOBS)}")
+    missing = set(KNOBS) - set(params)
+    if missing:
+        raise ValueError(f"missing knobs {sorted(missing)}")
+    for name, knob in KNOBS.items():
+        v = params[name]
+        if knob.categorical:
+            if v not in knob.choices:
+                raise ValueError(f"knob {name!r}={v!r}; valid: {knob.choices}")
+        elif not (knob.lo - 1e-9 <= float(v) <= knob.hi + 1e-9):
+            raise ValueError(f"knob {name!r}={v} outside [{knob.lo}, {knob.hi}]")
+
+
+def default_params() -> dict:
+    """Mid-range / first-choice value of every knob (a frontal, neutral, clean face)."""
+    out: dict = {}
+    for name, k in KNOBS.items():
+        out[name] = k.choices[0] if k.categorical else (0.0 if k.lo <= 0 <= k.hi else (k.lo + k.hi) / 2)
+    out.update(fov=30.0, face_size=0.5, hair_length=0.08, hair_density=0.8, hair_colour=0.7,
+               hairline=0.3, beard_length=0.008, brow_density=0.7, ambient=0.35, key_intensity=0.8,
+               key_elevation=30.0, key_temperature=5500.0, fill_intensity=0.3, fill_temperature=6500.0,
+               jpeg_quality=100.0, contrast=1.0, saturation=1.0, skin_tone=0.3, eye_colour=0.6,
+               accessory_value=0.5, bg_zoom=0.6, shadows="on", bg_photo="coffee", label_roughness=0.0)
+    return out

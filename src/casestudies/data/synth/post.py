@@ -1,0 +1,81 @@
+"""Post-processing and human-style label degradation.
+
+Colour jitter, noise and blur act on the foreground and background *layers*, so the final image is
+still exactly ``alpha * fg + (1 - alpha) * bg`` (before uint8 rounding). JPEG acts on the final image
+only; a JPEG-compressed sample has ``meta["composite_exact"] = False``.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
+
+
+def colour_jitter(img: np.ndarray, params: dict) -> np.ndarray:
+    """Per-channel affine map (brightness, contrast about 0.5, saturation, white balance); float HxWx3 in [0, 1]."""
+    wb = float(params["white_balance"])
+    gain = np.array([1 + wb, 1.0, 1 - wb], np.float32)
+    out = img * gain
+    grey = out.mean(-1, keepdims=True)
+    out = grey + (out - grey) * float(params["saturation"])
+    out = (out - 0.5) * float(params["contrast"]) + 0.5 + float(params["brightness"])
+    return out
+
+
+def blur_layers(fg: np.ndarray, alpha: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Blur the subject: premultiplied colour and alpha together, then un-premultiply."""
+    if sigma < 0.3:
+        return fg, alpha
+    pre = cv2.GaussianBlur(fg * alpha[..., None], (0, 0), sigma)
+    a = cv2.GaussianBlur(alpha, (0, 0), sigma)
+    out = np.where(a[..., None] > 1e-4, pre / np.maximum(a[..., None], 1e-4), 0.0)
+    return out.astype(np.float32), np.clip(a, 0, 1).astype(np.float32)
+
+
+def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    assert ok
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+# paint order for rough labels: large regions first, small parts on top (as an annotator would)
+_PAINT_ORDER = ["clothing", "neck", "hair", "skin", "right_ear", "left_ear", "beard", "nose", "right_brow",
+                "left_brow", "right_eye", "left_eye", "top_lip", "bottom_lip", "mouth_interior", "headwear",
+                "facewear", "glasses"]
+
+
+def rough_seg(seg: np.ndarray, roughness: float) -> np.ndarray:
+    """Human-style mask: each class outline simplified to a polygon (tolerance grows with roughness)."""
+    if roughness <= 0:
+        return seg
+    h = seg.shape[0]
+    eps = roughness * 1.5 * h / 128
+    out = np.zeros_like(seg)
+    for name in _PAINT_ORDER:
+        cls = FS.index(name)
+        m = (seg == cls).astype(np.uint8)
+        if not m.any():
+            continue
+        m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        polys = [cv2.approxPolyDP(c, eps, True) for c in contours if cv2.contourArea(c) >= 2 * roughness]
+        if polys:
+            cv2.fillPoly(out, polys, int(cls))
+    return out
+
+
+def rough_landmarks(lms: np.ndarray, roughness: float, rng: np.random.Generator) -> np.ndarray:
+    """Jittered landmarks: per-point noise and a per-image shift, scaled by the outer-eye distance."""
+    if roughness <= 0:
+        return lms
+    iod = float(np.linalg.norm(lms[36] - lms[45]))
+    sd = 0.025 * roughness * iod
+    out = lms + rng.normal(0, sd, lms.shape) + rng.normal(0, sd * 0.5, (1, 2))
+    # annotators slide jaw points along the outline more than across it
+    jaw = out[:17]
+    tang = np.gradient(lms[:17], axis=0)
+    tang /= np.linalg.norm(tang, axis=1, keepdims=True) + 1e-9
+    out[:17] = jaw + tang * rng.normal(0, 2 * sd, (17, 1))
+    return out.astype(np.float32)

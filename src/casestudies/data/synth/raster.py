@@ -1,0 +1,276 @@
+"""Numba kernels: triangle z-buffer rasterisation, deferred shading, anti-aliased strand lines.
+
+Screen convention: a point projects to pixel coordinates ``(x, y)`` with the origin at the centre of
+the top-left pixel (the project convention), so pixel ``(i, j)`` is sampled at ``(x, y) = (j, i)``.
+Depth ``z`` is camera-space distance along the optical axis in metres (positive in front).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+NEAR = 1e-3
+
+
+@njit(cache=True, nogil=True)
+def raster_triangles(sx, sy, sz, tris, zbuf, tid, bary, ortho, tri_offset):
+    """Z-buffer triangles into ``zbuf`` (HxW, init +inf), ``tid`` (HxW int32) and ``bary`` (HxWx2).
+
+    ``bary`` holds perspective-correct barycentrics of vertices 0 and 1 (vertex 2 = 1 - b0 - b1).
+    ``ortho`` interpolates depth linearly (shadow maps); otherwise 1/z is interpolated.
+    Triangle ids written are ``tri_offset + t``; both faces of a triangle are drawn.
+    """
+    h, w = zbuf.shape
+    for t in range(tris.shape[0]):
+        i0 = tris[t, 0]
+        i1 = tris[t, 1]
+        i2 = tris[t, 2]
+        z0 = sz[i0]
+        z1 = sz[i1]
+        z2 = sz[i2]
+        if z0 < NEAR or z1 < NEAR or z2 < NEAR:
+            continue
+        x0 = sx[i0]
+        y0 = sy[i0]
+        x1 = sx[i1]
+        y1 = sy[i1]
+        x2 = sx[i2]
+        y2 = sy[i2]
+        area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+        if area == 0.0:
+            continue
+        xmin = max(int(math.ceil(min(x0, min(x1, x2)))), 0)
+        xmax = min(int(math.floor(max(x0, max(x1, x2)))), w - 1)
+        ymin = max(int(math.ceil(min(y0, min(y1, y2)))), 0)
+        ymax = min(int(math.floor(max(y0, max(y1, y2)))), h - 1)
+        if xmin > xmax or ymin > ymax:
+            continue
+        inv_area = 1.0 / area
+        for py in range(ymin, ymax + 1):
+            for px in range(xmin, xmax + 1):
+                w0 = ((x1 - px) * (y2 - py) - (x2 - px) * (y1 - py)) * inv_area
+                w1 = ((x2 - px) * (y0 - py) - (x0 - px) * (y2 - py)) * inv_area
+                w2 = 1.0 - w0 - w1
+                if w0 < 0.0 or w1 < 0.0 or w2 < 0.0:
+                    continue
+                if ortho:
+                    z = w0 * z0 + w1 * z1 + w2 * z2
+                    p0 = w0
+                    p1 = w1
+                else:
+                    q0 = w0 / z0
+                    q1 = w1 / z1
+                    q2 = w2 / z2
+                    z = 1.0 / (q0 + q1 + q2)
+                    p0 = q0 * z
+                    p1 = q1 * z
+                if z < zbuf[py, px]:
+                    zbuf[py, px] = z
+                    tid[py, px] = tri_offset + t
+                    bary[py, px, 0] = p0
+                    bary[py, px, 1] = p1
+
+
+@njit(cache=True, nogil=True)
+def vertex_normals(v, tris):
+    """Area-weighted unit vertex normals of a triangle mesh (N x 3 float32)."""
+    n = np.zeros(v.shape, dtype=np.float32)
+    for t in range(tris.shape[0]):
+        a = tris[t, 0]
+        b = tris[t, 1]
+        c = tris[t, 2]
+        ux = v[b, 0] - v[a, 0]
+        uy = v[b, 1] - v[a, 1]
+        uz = v[b, 2] - v[a, 2]
+        wx = v[c, 0] - v[a, 0]
+        wy = v[c, 1] - v[a, 1]
+        wz = v[c, 2] - v[a, 2]
+        nx = uy * wz - uz * wy
+        ny = uz * wx - ux * wz
+        nz = ux * wy - uy * wx
+        for k in (a, b, c):
+            n[k, 0] += nx
+            n[k, 1] += ny
+            n[k, 2] += nz
+    for i in range(n.shape[0]):
+        s = math.sqrt(n[i, 0] ** 2 + n[i, 1] ** 2 + n[i, 2] ** 2)
+        if s > 0:
+            n[i, 0] /= s
+            n[i, 1] /= s
+            n[i, 2] /= s
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _shadow(p, basis, origin, scale, smap, bias):
+    """Fraction of light (0..1) reaching camera-space point ``p``: 3x3 PCF on an orthographic map."""
+    s = smap.shape[0]
+    u = ((p[0] - origin[0]) * basis[0, 0] + (p[1] - origin[1]) * basis[0, 1] + (p[2] - origin[2]) * basis[0, 2]) * scale + (s - 1) * 0.5
+    v = ((p[0] - origin[0]) * basis[1, 0] + (p[1] - origin[1]) * basis[1, 1] + (p[2] - origin[2]) * basis[1, 2]) * scale + (s - 1) * 0.5
+    d = (p[0] - origin[0]) * basis[2, 0] + (p[1] - origin[1]) * basis[2, 1] + (p[2] - origin[2]) * basis[2, 2]
+    iu = int(round(u))
+    iv = int(round(v))
+    lit = 0.0
+    for dv in range(-1, 2):
+        for du in range(-1, 2):
+            a = min(max(iv + dv, 0), s - 1)
+            b = min(max(iu + du, 0), s - 1)
+            if d <= smap[a, b] + bias:
+                lit += 1.0
+    return lit / 9.0
+
+
+@njit(cache=True, nogil=True)
+def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shine,
+          eye_centre, eye_gaze, eye_cos, iris_rgb, light_dir, light_rgb, ambient,
+          smaps, sbasis, sorigin, sscale, sbias, fg, seg, depth, normals):
+    """Deferred shading of every covered pixel (Lambert + Blinn-Phong, shadow-mapped lights).
+
+    Materials: 0 diffuse, 1 eyeball (iris/pupil from the gaze), others use ``mat_spec``/``mat_shine``.
+    ``eye_cos`` = (cos iris half-angle, cos pupil half-angle). Writes linear RGB in ``fg``,
+    labels in ``seg``, camera depth in ``depth`` and unit camera-space normals in ``normals``.
+    """
+    h, w = tid.shape
+    nl = light_dir.shape[0]
+    p = np.empty(3, dtype=np.float32)
+    n = np.empty(3, dtype=np.float32)
+    for y in range(h):
+        for x in range(w):
+            t = tid[y, x]
+            if t < 0:
+                continue
+            a = tris[t, 0]
+            b = tris[t, 1]
+            c = tris[t, 2]
+            w0 = bary[y, x, 0]
+            w1 = bary[y, x, 1]
+            w2 = 1.0 - w0 - w1
+            for k in range(3):
+                p[k] = w0 * pos[a, k] + w1 * pos[b, k] + w2 * pos[c, k]
+                n[k] = w0 * nrm[a, k] + w1 * nrm[b, k] + w2 * nrm[c, k]
+            s = math.sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]) + 1e-12
+            vx = -p[0]
+            vy = -p[1]
+            vz = -p[2]
+            vs = math.sqrt(vx * vx + vy * vy + vz * vz) + 1e-12
+            vx /= vs
+            vy /= vs
+            vz /= vs
+            for k in range(3):
+                n[k] /= s
+            if n[0] * vx + n[1] * vy + n[2] * vz < 0.0:  # back face seen: light its inside
+                for k in range(3):
+                    n[k] = -n[k]
+            # label and material of the nearest vertex
+            vid = a
+            if w1 > w0 and w1 >= w2:
+                vid = b
+            elif w2 > w0 and w2 > w1:
+                vid = c
+            mat = material[vid]
+            seg[y, x] = label[vid]
+            r = w0 * albedo[a, 0] + w1 * albedo[b, 0] + w2 * albedo[c, 0]
+            g = w0 * albedo[a, 1] + w1 * albedo[b, 1] + w2 * albedo[c, 1]
+            bl = w0 * albedo[a, 2] + w1 * albedo[b, 2] + w2 * albedo[c, 2]
+            if mat == 1:
+                e = 0 if label[vid] == 3 else 1
+                dx = p[0] - eye_centre[e, 0]
+                dy = p[1] - eye_centre[e, 1]
+                dz = p[2] - eye_centre[e, 2]
+                ds = math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-12
+                cg = (dx * eye_gaze[e, 0] + dy * eye_gaze[e, 1] + dz * eye_gaze[e, 2]) / ds
+                if cg > eye_cos[1]:
+                    r, g, bl = 0.02, 0.02, 0.02
+                elif cg > eye_cos[0]:
+                    f = (cg - eye_cos[0]) / (eye_cos[1] - eye_cos[0] + 1e-9)
+                    ring = 0.55 + 0.45 * min(1.0, 3.0 * f)
+                    r = iris_rgb[e, 0] * ring
+                    g = iris_rgb[e, 1] * ring
+                    bl = iris_rgb[e, 2] * ring
+            spec_k = mat_spec[mat]
+            shine = mat_shine[mat]
+            cr = ambient[0] * r
+            cg2 = ambient[1] * g
+            cb = ambient[2] * bl
+            for li in range(nl):
+                lx = light_dir[li, 0]
+                ly = light_dir[li, 1]
+                lz = light_dir[li, 2]
+                ndl = n[0] * lx + n[1] * ly + n[2] * lz
+                if ndl <= 0.0:
+                    continue
+                vis = _shadow(p, sbasis[li], sorigin[li], sscale[li], smaps[li], sbias)
+                if vis <= 0.0:
+                    continue
+                hx = lx + vx
+                hy = ly + vy
+                hz = lz + vz
+                hs = math.sqrt(hx * hx + hy * hy + hz * hz) + 1e-12
+                ndh = max(0.0, (n[0] * hx + n[1] * hy + n[2] * hz) / hs)
+                sp = spec_k * ndh ** shine
+                cr += vis * light_rgb[li, 0] * (ndl * r + sp)
+                cg2 += vis * light_rgb[li, 1] * (ndl * g + sp)
+                cb += vis * light_rgb[li, 2] * (ndl * bl + sp)
+            fg[y, x, 0] = cr
+            fg[y, x, 1] = cg2
+            fg[y, x, 2] = cb
+            depth[y, x] = p[2]
+            normals[y, x, 0] = n[0]
+            normals[y, x, 1] = n[1]
+            normals[y, x, 2] = n[2]
+
+
+@njit(cache=True, nogil=True)
+def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum, hlab, hbest):
+    """Anti-aliased line segments (strands) with coverage, depth-tested against the mesh ``zbuf``.
+
+    Coverage of a pixel at distance ``d`` from a segment of width ``wd`` px is ``wd * max(0, 1 - d)``
+    for sub-pixel widths (a tent whose integral across the line is ``wd``), else
+    ``clip(wd / 2 + 0.5 - d, 0, 1)``. Coverages accumulate order-independently:
+    ``cov = 1 - prod(1 - c)``; colour is the coverage-weighted mean (``acc / wsum``);
+    ``hlab`` keeps the label of the strongest fragment.
+    """
+    h, w = zbuf.shape
+    for s in range(x0.shape[0]):
+        ax = x0[s]
+        ay = y0[s]
+        bx = x1[s]
+        by = y1[s]
+        wd = width[s]
+        r = 0.5 * wd + 1.0
+        xmin = max(int(math.floor(min(ax, bx) - r)), 0)
+        xmax = min(int(math.ceil(max(ax, bx) + r)), w - 1)
+        ymin = max(int(math.floor(min(ay, by) - r)), 0)
+        ymax = min(int(math.ceil(max(ay, by) + r)), h - 1)
+        if xmin > xmax or ymin > ymax:
+            continue
+        dx = bx - ax
+        dy = by - ay
+        l2 = dx * dx + dy * dy + 1e-12
+        for py in range(ymin, ymax + 1):
+            for px in range(xmin, xmax + 1):
+                t = ((px - ax) * dx + (py - ay) * dy) / l2
+                t = min(1.0, max(0.0, t))
+                qx = ax + t * dx - px
+                qy = ay + t * dy - py
+                d = math.sqrt(qx * qx + qy * qy)
+                if wd < 1.0:
+                    c = wd * (1.0 - d)
+                else:
+                    c = min(1.0, 0.5 * wd + 0.5 - d)
+                if c <= 0.0:
+                    continue
+                z = z0[s] + t * (z1[s] - z0[s])
+                if z > zbuf[py, px]:
+                    continue
+                cov[py, px] = 1.0 - (1.0 - cov[py, px]) * (1.0 - c)
+                acc[py, px, 0] += c * rgb[s, 0]
+                acc[py, px, 1] += c * rgb[s, 1]
+                acc[py, px, 2] += c * rgb[s, 2]
+                wsum[py, px] += c
+                if c > hbest[py, px]:
+                    hbest[py, px] = c
+                    hlab[py, px] = lab[s]
