@@ -259,7 +259,14 @@ def _worker_init(threads: int) -> None:
 Submit = Callable[[RunSpec, bool], Future]
 
 
-def _drive(specs: list[RunSpec], submit: Submit, progress: bool, desc: str) -> list[RunResult]:
+def _first_completed(futures: Iterable[Future]) -> set[Future]:
+    return wait(futures, return_when=FIRST_COMPLETED)[0]
+
+
+def _drive(
+    specs: list[RunSpec], submit: Submit, progress: bool, desc: str,
+    first_completed: Callable[[Iterable[Any]], set[Any]] = _first_completed,
+) -> list[RunResult]:
     """Submit every run non-blocking; runs another process holds are retried, waiting, at the end."""
     from tqdm.auto import tqdm
 
@@ -270,8 +277,7 @@ def _drive(specs: list[RunSpec], submit: Submit, progress: bool, desc: str) -> l
         todo = batch if batch is not None else busy
         futures: dict[Future, RunSpec] = {submit(s, blocking): s for s in todo}
         while futures:
-            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
-            for fut in finished:
+            for fut in first_completed(list(futures)):
                 spec = futures.pop(fut)
                 try:
                     res = fut.result()
@@ -302,12 +308,16 @@ def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: st
     (one thread per worker process: each run already uses its own kernel process).
     """
     from distributed import Client
+    from distributed import wait as dask_wait
+
+    def first_completed(futures: Iterable[Any]) -> set[Any]:
+        return set(dask_wait(list(futures), return_when="FIRST_COMPLETED").done)
 
     with Client(address, timeout="30s") as client:
         def submit(s: RunSpec, b: bool) -> Future:
             return client.submit(execute_run, s, b, pure=False, key=f"run-{s.case}-{s.run_id}-{int(b)}-{time.time_ns()}")
 
-        return _drive(specs, submit, progress, desc)
+        return _drive(specs, submit, progress, desc, first_completed)
 
 
 def run_sweep(

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import cli
+
+
+def test_help_lists_subcommands() -> None:
+    for cmd in (["casestudies", "--help"], [sys.executable, "-m", "casestudies", "--help"]):
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0
+        for sub in ("sweep", "status", "report", "clean", "generate", "bench"):
+            assert sub in out.stdout
+
+
+def test_bad_parameter_exits_2_naming_key(toy_root: Path) -> None:
+    r = cli(toy_root, "sweep", "toy_case", "--profile", "tiny", "--set", "stpes=3")
+    assert r.returncode == 2 and "unknown parameter 'stpes'" in r.stderr
+    assert not (toy_root / "runs").exists()  # nothing ran
+
+
+def test_unknown_case_lists_known(toy_root: Path) -> None:
+    r = cli(toy_root, "sweep", "nope", "--profile", "tiny")
+    assert r.returncode == 2 and "toy_case" in r.stderr
+
+
+def test_dry_run_lists_runs(toy_root: Path) -> None:
+    r = cli(toy_root, "sweep", "toy_case", "--profile", "tiny", "--dry-run")
+    assert r.returncode == 0 and "4 runs planned" in r.stdout
+
+
+def test_clean_keeps_done(toy_root: Path) -> None:
+    d = toy_root / "runs" / "toy_case"
+    (d / "aaa").mkdir(parents=True)
+    (d / "aaa" / "done").write_text("")
+    (d / "bbb").mkdir()
+    r = cli(toy_root, "clean")
+    assert r.returncode == 0 and (d / "aaa").exists() and not (d / "bbb").exists()

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from casestudies.params import (
+    ParameterError,
+    check_value,
+    expand_grid,
+    load_profile,
+    parameters_cell,
+    resolve,
+    run_id,
+)
+
+NB = '''# %% [markdown]
+# title
+
+# %% tags=["parameters"]
+epochs = 2  # why
+lr = 0.1  # why
+name = "a"  # why
+flag = False  # why
+sizes = [1, 2]  # why
+anything = None  # why
+
+# %%
+x = epochs * 2
+'''
+
+
+@pytest.fixture
+def nb(tmp_path: Path) -> Path:
+    p = tmp_path / "case.py"
+    p.write_text(NB)
+    return p
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "case.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_parameters_cell_reads_defaults_lines_and_comments(nb: Path) -> None:
+    spec = parameters_cell(nb)
+    assert list(spec) == ["epochs", "lr", "name", "flag", "sizes", "anything"]
+    assert spec["lr"].default == 0.1 and spec["lr"].line == 6 and spec["lr"].comment == "why"
+
+
+def test_parameters_cell_refuses_computed_values(tmp_path: Path) -> None:
+    p = tmp_path / "bad.py"
+    p.write_text('# %% tags=["parameters"]\na = 1\nb = a + 1\n')
+    with pytest.raises(ParameterError, match=r"bad.py:3: default of 'b' is not a literal"):
+        parameters_cell(p)
+
+
+def test_grid_expansion_is_deterministic_and_deduplicated() -> None:
+    grids = [{"a": [1, 2], "b": ["x", "y"]}, {"a": [1], "b": ["x"]}]
+    pts = expand_grid(grids)
+    assert pts == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+    assert expand_grid(grids) == pts
+
+
+def test_run_id_is_stable_and_order_independent() -> None:
+    a = run_id("c", {"x": 1, "y": [1, 2]})
+    assert a == run_id("c", {"y": [1, 2], "x": 1})
+    assert a != run_id("c", {"x": 2, "y": [1, 2]}) and a != run_id("d", {"x": 1, "y": [1, 2]})
+    assert len(a) == 12 and int(a, 16) >= 0
+    # pinned format (sorted compact JSON of case + params): changing it would orphan every run folder
+    assert run_id("toy", {"a": 1}) == hashlib.sha256(b'{"case":"toy","params":{"a":1}}').hexdigest()[:12]
+
+
+def test_resolve_layers_defaults_base_and_grid(nb: Path, tmp_path: Path) -> None:
+    y = write(tmp_path, "profiles:\n  tiny:\n    base: {epochs: 1, lr: 1}\n    grid:\n      name: [a, b]\n")
+    plan = resolve("case", nb, y, "tiny")
+    assert [p["name"] for _, p in plan.runs] == ["a", "b"]
+    first = plan.runs[0][1]
+    assert first["epochs"] == 1 and first["lr"] == 1.0 and isinstance(first["lr"], float)
+    assert first["sizes"] == [1, 2] and first["flag"] is False
+    assert plan.runs == resolve("case", nb, y, "tiny").runs
+
+
+def test_extends_and_overrides(nb: Path, tmp_path: Path) -> None:
+    y = write(tmp_path, "profiles:\n  tiny:\n    base: {epochs: 1}\n  default:\n    extends: tiny\n    base: {lr: 0.5}\n")
+    plan = resolve("case", nb, y, "default", overrides=["flag=true"], grid_overrides=["epochs=3,4"])
+    assert [(p["epochs"], p["lr"], p["flag"]) for _, p in plan.runs] == [(3, 0.5, True), (4, 0.5, True)]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "pattern"),
+    [
+        ("profiles:\n  tiny:\n    base:\n      epochs: 1\n      epohcs: 2\n", r"case.yaml:5: unknown parameter 'epohcs'"),
+        ("profiles:\n  tiny:\n    base:\n      lr: fast\n", r"case.yaml:4: 'lr' must be float"),
+        ("profiles:\n  tiny:\n    base:\n      epochs: 1.5\n", r"case.yaml:4: 'epochs' must be int"),
+        ("profiles:\n  tiny:\n    base:\n      flag: 1\n", r"case.yaml:4: 'flag' must be bool"),
+        ("profiles:\n  tiny:\n    base:\n      epochs: true\n", r"case.yaml:4: 'epochs' must be int"),
+        ("profiles:\n  tiny:\n    grid:\n      name: [a, 3]\n", r"case.yaml:4: 'name' must be str"),
+        ("profiles:\n  tiny:\n    grid:\n      bogus: [1]\n", r"case.yaml:4: unknown parameter 'bogus'"),
+        ("profiles:\n  tiny:\n    grid:\n      epochs: 3\n", r"case.yaml:4: grid key 'epochs' needs a non-empty list"),
+        ("profiles:\n  tiny:\n    bases: {}\n", r"case.yaml:3: unknown key 'bases' in profile 'tiny'"),
+        ("profile:\n  tiny: {}\n", r"case.yaml:1: unknown top-level key 'profile'"),
+        ("profiles:\n  default: {}\n", r"no profile 'tiny'"),
+    ],
+)
+def test_bad_yaml_is_refused_naming_key_file_and_line(nb: Path, tmp_path: Path, yaml_text: str, pattern: str) -> None:
+    with pytest.raises(ParameterError, match=pattern):
+        resolve("case", nb, write(tmp_path, yaml_text), "tiny")
+
+
+def test_cli_overrides_are_validated(nb: Path, tmp_path: Path) -> None:
+    y = write(tmp_path, "profiles:\n  tiny: {}\n")
+    with pytest.raises(ParameterError, match=r"--set: unknown parameter 'nope'"):
+        resolve("case", nb, y, "tiny", overrides=["nope=1"])
+    with pytest.raises(ParameterError, match=r"--grid: 'epochs' must be int"):
+        resolve("case", nb, y, "tiny", grid_overrides=["epochs=a,b"])
+
+
+def test_check_value_rules() -> None:
+    assert check_value("x", 1, 0.5) is None  # int accepted for float
+    assert check_value("x", None, None) is None and check_value("x", "s", None) is None
+    assert check_value("x", True, 1) is not None and check_value("x", 1, True) is not None
+    assert check_value("x", [1], [2]) is None and check_value("x", {"a": 1}, [1]) is not None
+
+
+def test_repo_params_files_validate_against_their_notebooks() -> None:
+    """Every params/<case>.yaml shipped in the repo resolves at every profile it defines."""
+    import yaml
+
+    from casestudies.project import Project
+
+    repo = Path(__file__).resolve().parents[2]
+    proj = Project.at(repo)
+    for case in proj.cases():
+        for profile in yaml.safe_load(proj.params_file(case).read_text())["profiles"]:
+            plan = resolve(case, proj.notebook(case), proj.params_file(case), profile)
+            assert plan.runs, f"{case} [{profile}] has no runs"
+    assert load_profile  # imported API stays public
