@@ -204,3 +204,33 @@ def flip_landmarks(points: np.ndarray, width: int, perm: np.ndarray = IBUG68_FLI
     out = points.copy()
     out[:, 0] = (width - 1) - out[:, 0]
     return out[perm]
+
+
+# --- Native taxonomies of the real datasets (added for the readers) -------------------------------
+# CelebAMask-HQ: background + the 18 parts in the official merge order (ids = order index + 1).
+# Class names follow the subject-side convention; the reader converts the files' l_/r_ names
+# (which name the *image* side, see docs/datasets.md) into these classes.
+CELEBAMASK_HQ19 = Taxonomy(
+    "celebamask_hq",
+    (
+        "background", "skin", "nose", "eyeglasses", "left_eye", "right_eye", "left_brow",
+        "right_brow", "left_ear", "right_ear", "mouth", "upper_lip", "lower_lip", "hair", "hat",
+        "earring", "necklace", "neck", "cloth",
+    ),
+    (("left_eye", "right_eye"), ("left_brow", "right_brow"), ("left_ear", "right_ear")),
+)
+register_taxonomy(CELEBAMASK_HQ19)
+
+# CelebAMask-HQ -> LaPa 11, same choices as the FaceSynthetics table where the classes match:
+#   ears -> skin (LaPa's skin class covers the ears), eyeglasses -> skin (the eye parts are merged
+#   after eye_g, so a visible eye keeps its label), mouth -> inner_mouth, hat -> background,
+#   neck / cloth -> background; earring and necklace -> background (accessories that hang mostly
+#   off the face, against neck or background).
+_CELEBAMASK_HQ_TO_LAPA11: dict[str, str | None] = {
+    "background": "background", "skin": "skin", "nose": "nose", "eyeglasses": "skin",
+    "left_eye": "left_eye", "right_eye": "right_eye", "left_brow": "left_brow",
+    "right_brow": "right_brow", "left_ear": "skin", "right_ear": "skin", "mouth": "inner_mouth",
+    "upper_lip": "upper_lip", "lower_lip": "lower_lip", "hair": "hair", "hat": "background",
+    "earring": "background", "necklace": "background", "neck": "background", "cloth": "background",
+}
+register_table("celebamask_hq", "lapa11", _CELEBAMASK_HQ_TO_LAPA11)
