@@ -1,0 +1,368 @@
+"""The training loop: one ``fit`` for every task and schedule, and ``evaluate``.
+
+* Device ``"auto"``: CUDA when present, with autocast (bfloat16 where supported, else float16 with a
+  gradient scaler) and channels-last memory; the CPU runs float32, contiguous.
+* Determinism: ``fit`` seeds Python, NumPy and torch from ``seed``; batch order comes from seeded
+  samplers (``data.mixing``), loader workers are seeded from the loader's own generator, and
+  ``torch.use_deterministic_algorithms`` is on during the call (``warn_only``; restored afterwards).
+  CPU runs with the same parameters and thread count are bit-identical.
+* History: after each epoch one flat dict of scalars is passed to ``log`` (nothing is written to disk).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm import tqdm
+
+from casestudies.adapt import domain_layers, set_domain, use_domain
+from casestudies.data.mixing import DOMAIN_POLICIES, DomainBatchSampler, RandomBatchSampler
+from casestudies.training.tasks import Task
+
+Log = Callable[[dict[str, Any]], None]
+
+
+def _cosine(total_steps: int) -> Callable[[int], float]:
+    # lr factor: 1. progress t = step / total in [0, 1]; 2. half a cosine from 1 down to 0
+    return lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step / max(total_steps, 1), 1.0)))
+
+
+LR_SCHEDULES: dict[str, Callable[[int], Callable[[int], float]]] = {
+    "constant": lambda total_steps: lambda step: 1.0,
+    "cosine": _cosine,  # per step, no warm-up
+}
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adamw": lambda params, lr, weight_decay: torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay),
+    "sgd": lambda params, lr, weight_decay: torch.optim.SGD(
+        params, lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True
+    ),
+}
+
+
+def _check_name(kind: str, name: str, table: Mapping[str, Any] | tuple[str, ...]) -> None:
+    if name not in table:
+        raise ValueError(f"unknown {kind} {name!r}; valid: {sorted(table)}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training stage. Fields below ``domain_policy`` do not change what is learned."""
+
+    epochs: int = 10
+    lr: float = 1e-3
+    batch_size: int = 8
+    optimizer: str = "adamw"  # OPTIMIZERS
+    weight_decay: float = 1e-4
+    lr_schedule: str = "cosine"  # LR_SCHEDULES, stepped per batch
+    grad_clip: float | None = None  # max global gradient norm; None = no clipping
+    amp: bool = True  # autocast on CUDA (ignored on the CPU)
+    channels_last: bool | None = None  # None: on CUDA only
+    deterministic: bool = True
+    domain_policy: str = "shuffle"  # data.mixing.DOMAIN_POLICIES, for domain-homogeneous batches
+    # -- not part of the result's identity --
+    num_workers: int = 0
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
+    eval_every: int = 1  # epochs between validations (the last epoch is always validated)
+    progress: bool = True  # tqdm bar on stderr
+
+    _NOT_IDENTITY = ("num_workers", "device", "eval_every", "progress")
+
+    def __post_init__(self) -> None:
+        _check_name("optimizer", self.optimizer, OPTIMIZERS)
+        _check_name("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _check_name("domain_policy", self.domain_policy, DOMAIN_POLICIES)
+        if self.epochs < 0 or self.batch_size < 1:
+            raise ValueError(f"need epochs >= 0 and batch_size >= 1, got {self.epochs}, {self.batch_size}")
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that determine the trained weights (cache keys use these)."""
+        return {k: v for k, v in asdict(self).items() if k not in self._NOT_IDENTITY}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
+        """Build from a mapping (e.g. notebook parameters); an unknown key is an error."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise KeyError(f"unknown TrainConfig keys {unknown}; valid: {sorted(names)}")
+        return cls(**values)
+
+
+# ----------------------------------------------------------------------------------------------
+# device, precision, determinism
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _autocast(device: torch.device, enabled: bool) -> tuple[AbstractContextManager, bool]:
+    """(autocast context, needs a gradient scaler) for the device."""
+    if device.type != "cuda" or not enabled:
+        return nullcontext(), False
+    bf16 = torch.cuda.is_bf16_supported()
+    dtype = torch.bfloat16 if bf16 else torch.float16
+    return torch.autocast("cuda", dtype=dtype), not bf16
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@contextmanager
+def deterministic_algorithms(enabled: bool = True) -> Iterator[None]:
+    """``torch.use_deterministic_algorithms`` (warn only) and no cuDNN autotuning, restored on exit."""
+    before = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.benchmark,
+    )
+    if enabled:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # effective before CUDA starts
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = not enabled
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.backends.cudnn.benchmark = before[2]
+
+
+def _seed_worker(worker_id: int) -> None:
+    """Loader workers: one thread each, NumPy/random seeded from the worker's torch seed."""
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+    torch.set_num_threads(1)
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
+
+
+def make_loader(
+    dataset: Dataset, batch_sampler: Sampler[list[int]], *, num_workers: int, seed: int, pin: bool
+) -> DataLoader:
+    """A loader with a seeded generator (independent of the global RNG) and seeded workers."""
+    return DataLoader(
+        dataset,
+        batch_sampler=batch_sampler,
+        num_workers=num_workers,
+        pin_memory=pin,
+        worker_init_fn=_seed_worker,
+        generator=torch.Generator().manual_seed(seed),
+        persistent_workers=num_workers > 0,
+        prefetch_factor=4 if num_workers > 0 else None,
+    )
+
+
+def to_device(batch: dict[str, Any], device: torch.device, channels_last: bool) -> dict[str, Any]:
+    """Move a batch's tensors; 4-d floating tensors become channels-last when asked."""
+    out = {}
+    for k, v in batch.items():
+        if isinstance(v, Tensor):
+            v = v.to(device, non_blocking=True)
+            if channels_last and v.dim() == 4 and v.is_floating_point():
+                v = v.contiguous(memory_format=torch.channels_last)
+        out[k] = v
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# evaluation
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    task: Task,
+    dataset: Dataset,
+    *,
+    batch_size: int = 16,
+    domain: int | None = None,
+    device: torch.device | str | None = None,
+    num_workers: int = 0,
+    amp: bool = True,
+) -> dict[str, float]:
+    """Task metrics of ``model`` (eval mode) on ``dataset``.
+
+    Domain-specific models use ``domain`` when given, else each batch's ``"domain"`` ids.
+    The model's train/eval mode is restored afterwards.
+    """
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    channels_last = device.type == "cuda"
+    was_training = model.training
+    model.eval()
+    layers = domain_layers(model)
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        worker_init_fn=_seed_worker,
+        generator=torch.Generator().manual_seed(0),
+        pin_memory=device.type == "cuda",
+    )
+    cast, _ = _autocast(device, amp)
+    stats: dict[str, list[Tensor]] = defaultdict(list)
+    fixed = use_domain(model, domain) if layers and domain is not None else nullcontext()
+    try:
+        with fixed:
+            for cpu_batch in loader:
+                if layers and domain is None:
+                    set_domain(layers, cpu_batch["domain"])
+                batch = to_device(cpu_batch, device, channels_last)
+                with cast:
+                    preds = task.predict(task.forward(model, batch))
+                for k, v in task.metric_stats(preds, batch).items():
+                    stats[k].append(v.detach().cpu())
+    finally:
+        model.train(was_training)
+    if not stats:
+        raise ValueError("evaluate: empty dataset")
+    return task.summarize({k: torch.cat(v) for k, v in stats.items()})
+
+
+# ----------------------------------------------------------------------------------------------
+# training
+
+
+def fit(
+    model: nn.Module,
+    task: Task,
+    train_set: Dataset,
+    config: TrainConfig,
+    *,
+    seed: int = 0,
+    val_set: Dataset | None = None,
+    val_domain: int | None = None,
+    domain_batches: bool = False,
+    log: Log | None = None,
+    stage: str = "train",
+    epoch_offset: int = 0,
+    on_start: Callable[[nn.Module], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Train ``model`` in place on ``train_set`` for ``config.epochs``; returns the epoch records.
+
+    ``domain_batches``: draw each batch from one domain (``train_set.domains`` required); needed by
+    DSBN/DSON models, whose active domain is set from each batch's ``"domain"`` ids.
+    ``on_start(model)`` runs once, after the model is on its device and before the first step.
+    Each record: ``stage``, ``epoch`` (global, 1-based, counting from ``epoch_offset``),
+    ``stage_epoch``, ``lr``, ``train_loss`` (mean per image), ``images_per_s``, ``epoch_s``,
+    ``n_train``, and ``val_<metric>`` on validation epochs.
+    """
+    device = resolve_device(config.device)
+    channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
+    seed_everything(seed)
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    layers = domain_layers(model)
+    if layers and not domain_batches:
+        raise ValueError("model has domain-specific layers: train it with domain_batches=True")
+    if domain_batches:
+        if not hasattr(train_set, "domains"):
+            raise TypeError("domain_batches needs a dataset with per-item .domains (data.mixing.mix)")
+        sampler: RandomBatchSampler | DomainBatchSampler = DomainBatchSampler(
+            train_set.domains, config.batch_size, seed=seed, policy=config.domain_policy
+        )
+    else:
+        sampler = RandomBatchSampler(len(train_set), config.batch_size, seed=seed)
+    steps_per_epoch = len(sampler)
+    if config.epochs and steps_per_epoch == 0:
+        raise ValueError(f"no training batch: {len(train_set)} items at batch size {config.batch_size}")
+    loader = make_loader(
+        train_set, sampler, num_workers=config.num_workers, seed=seed, pin=device.type == "cuda"
+    )
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = OPTIMIZERS[config.optimizer](params, config.lr, config.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, LR_SCHEDULES[config.lr_schedule](config.epochs * steps_per_epoch)
+    )
+    cast, use_scaler = _autocast(device, config.amp)
+    scaler = torch.amp.GradScaler("cuda") if use_scaler else None
+    history: list[dict[str, Any]] = []
+    bar = tqdm(
+        total=config.epochs * steps_per_epoch, desc=stage, disable=not config.progress, leave=False
+    )
+    with deterministic_algorithms(config.deterministic), bar:
+        if on_start is not None:
+            on_start(model)
+        for epoch in range(config.epochs):
+            model.train()
+            sampler.set_epoch(epoch)
+            lr = optimizer.param_groups[0]["lr"]
+            loss_sum = torch.zeros((), device=device)
+            n_images = 0
+            t0 = time.perf_counter()
+            for cpu_batch in loader:
+                if layers:
+                    set_domain(layers, cpu_batch["domain"])  # refuses a mixed-domain batch
+                batch = to_device(cpu_batch, device, channels_last)
+                with cast:
+                    loss = task.loss(task.forward(model, batch), batch)
+                optimizer.zero_grad(set_to_none=True)
+                if scaler is None:
+                    loss.backward()
+                    if config.grad_clip is not None:
+                        nn.utils.clip_grad_norm_(params, config.grad_clip)
+                    optimizer.step()
+                else:
+                    scaler.scale(loss).backward()
+                    if config.grad_clip is not None:
+                        scaler.unscale_(optimizer)
+                        nn.utils.clip_grad_norm_(params, config.grad_clip)
+                    scaler.step(optimizer)
+                    scaler.update()
+                schedule.step()
+                n = _batch_len(cpu_batch)
+                loss_sum += loss.detach().float() * n
+                n_images += n
+                bar.update(1)
+            seconds = time.perf_counter() - t0
+            record: dict[str, Any] = {
+                "stage": stage,
+                "epoch": epoch_offset + epoch + 1,
+                "stage_epoch": epoch + 1,
+                "lr": lr,
+                "train_loss": loss_sum.item() / max(n_images, 1),
+                "images_per_s": n_images / seconds if seconds > 0 else float("nan"),
+                "epoch_s": seconds,
+                "n_train": len(train_set),
+            }
+            last = epoch + 1 == config.epochs
+            if val_set is not None and ((epoch + 1) % config.eval_every == 0 or last):
+                metrics = evaluate(
+                    model, task, val_set, batch_size=config.batch_size, domain=val_domain,
+                    num_workers=config.num_workers, amp=config.amp,
+                )
+                record.update({f"val_{k}": v for k, v in metrics.items()})
+            bar.set_postfix(loss=f"{record['train_loss']:.4f}")
+            history.append(record)
+            if log is not None:
+                log(record)
+    return history
+
+
+def _batch_len(batch: Mapping[str, Any]) -> int:
+    for v in batch.values():
+        if isinstance(v, Tensor) and v.dim() > 0:
+            return int(v.shape[0])
+    raise ValueError("cannot tell the batch size: no tensor in the batch")

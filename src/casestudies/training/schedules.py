@@ -1,0 +1,366 @@
+"""Training schedules by name (``SCHEDULES``), run with :func:`run_schedule`.
+
+* ``real_only``: the real subset at ``real_fraction`` (or ``real_size``) only; r = 0 is refused.
+* ``synthetic_only``: the synthetic set only.
+* ``mixed``: all of the synthetic set plus the real subset, optionally with a batch-norm adapter
+  (``adapt.ADAPTERS``): ``dsbn``/``dson`` convert the model and train on domain-homogeneous
+  batches, ``adabn`` re-estimates BN statistics on the real subset's images after training. The
+  model is evaluated in the real (target) domain.
+* ``finetune``: pretrain on the synthetic set with ``config``, then train on the real subset with
+  ``finetune`` (its own epochs and learning rate). The pretrained weights are cached under
+  ``cache_dir/pretrain/<hash>.pt``, the hash taken over exactly what determines them (model spec,
+  task, synthetic set key, pretrain config identity, seed, device type, package version), so runs
+  that differ only in the fine-tune stage or the real subset share one pretraining.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+import casestudies
+from casestudies.adapt import ADAPTERS, Adapter, domain_layers
+from casestudies.data.mixing import REAL, RandomBatchSampler, mix, nested_subset
+from casestudies.models import ModelSpec
+from casestudies.training.engine import (
+    Log,
+    TrainConfig,
+    evaluate,
+    fit,
+    make_loader,
+    resolve_device,
+    seed_everything,
+)
+from casestudies.training.tasks import Task
+
+StageHook = Callable[[str, nn.Module], None]
+
+
+@dataclass
+class RunResult:
+    """A trained model, its epoch records, final validation metrics and facts about the run."""
+
+    model: nn.Module
+    history: list[dict[str, Any]]
+    metrics: dict[str, float]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The resolved inputs of one run (built by :func:`run_schedule`)."""
+
+    schedule: str
+    model: ModelSpec
+    task: Task
+    config: TrainConfig
+    finetune: TrainConfig
+    synthetic: Dataset | None
+    real: Dataset | None
+    val: Dataset | None
+    real_fraction: float | None
+    real_size: int | None
+    adapter: Adapter | None
+    seed: int
+    subset_seed: int
+    log: Log | None
+    cache_dir: Path | None
+    synthetic_key: str | None
+    on_stage_start: StageHook | None
+
+    def n_real(self) -> int:
+        if self.real is None or (self.real_fraction is None and self.real_size is None):
+            return 0
+        return len(self.real_subset())
+
+    def real_subset(self) -> Any:
+        return nested_subset(
+            len(self.real), fraction=self.real_fraction, size=self.real_size, seed=self.subset_seed
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# building blocks
+
+
+def _require(plan: Plan, synthetic: bool = False, real: bool = False, adapter_ok: bool = False) -> None:
+    name = plan.schedule
+    if plan.adapter is not None and not adapter_ok:
+        raise ValueError(f"adapter {plan.adapter.name!r} applies to the 'mixed' schedule only, not {name!r}")
+    if synthetic and plan.synthetic is None:
+        raise ValueError(f"schedule {name!r} needs a synthetic training set")
+    if real and plan.real is None:
+        raise ValueError(f"schedule {name!r} needs a real training set")
+    if real and plan.n_real() == 0:
+        amount = f"real_fraction={plan.real_fraction}" if plan.real_size is None else f"real_size={plan.real_size}"
+        raise ValueError(
+            f"schedule {name!r} trains on real images, but {amount} of {len(plan.real)} leaves none; "
+            "r = 0 means synthetic data only: use the 'synthetic_only' schedule (or 'mixed' at r = 0)"
+        )
+
+
+def _real_part(plan: Plan) -> Dataset:
+    return mix(real=plan.real, real_fraction=plan.real_fraction, real_size=plan.real_size, seed=plan.subset_seed)
+
+
+def _new_model(plan: Plan) -> nn.Module:
+    seed_everything(plan.seed)
+    model = plan.model.build()
+    return plan.adapter.prepare(model, num_domains=2) if plan.adapter is not None else model
+
+
+def _train(
+    plan: Plan, model: nn.Module, train_set: Dataset, config: TrainConfig, stage: str, offset: int = 0
+) -> list[dict[str, Any]]:
+    hook = plan.on_stage_start
+    return fit(
+        model,
+        plan.task,
+        train_set,
+        config,
+        seed=plan.seed,
+        val_set=plan.val,
+        val_domain=REAL if domain_layers(model) else None,
+        domain_batches=plan.adapter is not None and plan.adapter.domain_batches,
+        log=plan.log,
+        stage=stage,
+        epoch_offset=offset,
+        on_start=None if hook is None else (lambda m: hook(stage, m)),
+    )
+
+
+class _Inputs(Dataset):
+    """Only the model-input keys of each item (AdaBN sees no labels)."""
+
+    def __init__(self, dataset: Dataset, keys: tuple[str, ...]) -> None:
+        self.dataset, self.keys = dataset, keys
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        item = self.dataset[i]
+        return {k: item[k] for k in self.keys}
+
+
+def _target_batches(plan: Plan) -> Iterator[dict[str, Any]]:
+    """The real subset's images, unlabelled, in seeded batches (a trailing single image is dropped)."""
+    images = _Inputs(_real_part(plan), plan.task.input_keys)
+    sampler = RandomBatchSampler(len(images), plan.config.batch_size, seed=plan.seed)
+    loader = make_loader(images, sampler, num_workers=plan.config.num_workers, seed=plan.seed, pin=False)
+    return iter(loader)
+
+
+def _finish(plan: Plan, model: nn.Module, history: list[dict[str, Any]], info: dict[str, Any]) -> RunResult:
+    """Run the adapter's post-training step, evaluate on the target domain, log the final record."""
+    if plan.adapter is not None and plan.adapter.finalize is not None:
+        plan.adapter.finalize(model, _target_batches(plan), plan.task.forward)
+    metrics: dict[str, float] = {}
+    if plan.val is not None:
+        metrics = evaluate(
+            model, plan.task, plan.val, batch_size=plan.config.batch_size,
+            domain=REAL if domain_layers(model) else None, amp=plan.config.amp,
+        )
+        record = {"stage": "final", "epoch": history[-1]["epoch"] if history else 0}
+        record.update({f"val_{k}": v for k, v in metrics.items()})
+        history.append(record)
+        if plan.log is not None:
+            plan.log(record)
+    return RunResult(model, history, metrics, info)
+
+
+# ----------------------------------------------------------------------------------------------
+# the fine-tune pretrain cache
+
+
+def pretrain_key(plan: Plan) -> dict[str, Any]:
+    """Exactly what determines the pretrained weights of a ``finetune`` run."""
+    return {
+        "format": 1,
+        "version": casestudies.__version__,
+        "model": plan.model.key(),
+        "task": plan.task.key(),
+        "synthetic": plan.synthetic_key,
+        "config": plan.config.identity(),
+        "seed": plan.seed,
+        "device": resolve_device(plan.config.device).type,
+    }
+
+
+def pretrain_path(plan: Plan) -> Path | None:
+    """``cache_dir/pretrain/<sha256[:16]>.pt``, or None when caching is off (no dir or no data key)."""
+    if plan.cache_dir is None or plan.synthetic_key is None:
+        return None
+    digest = hashlib.sha256(json.dumps(pretrain_key(plan), sort_keys=True, default=str).encode()).hexdigest()
+    return plan.cache_dir / "pretrain" / f"{digest[:16]}.pt"
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    """Write to a unique temporary name beside ``path``, then rename: readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _pretrained(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
+    """Pretrained state dict and its history: from the cache when present, else trained (and cached)."""
+    path = pretrain_path(plan)
+    key = pretrain_key(plan)
+    if path is not None and path.exists():
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        if ckpt.get("key") == key:
+            history = [dict(r, cached=True) for r in ckpt["history"]]
+            for record in history:
+                if plan.log is not None:
+                    plan.log(record)
+            return ckpt["state_dict"], history, {"pretrain_checkpoint": str(path), "pretrain_cached": True}
+    model = _new_model(plan)
+    history = _train(plan, model, mix(synthetic=plan.synthetic), plan.config, "pretrain")
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    if path is not None:
+        _atomic_save({"key": key, "state_dict": state, "history": history}, path)
+    return state, history, {"pretrain_checkpoint": None if path is None else str(path), "pretrain_cached": False}
+
+
+# ----------------------------------------------------------------------------------------------
+# the schedules
+
+
+def _real_only(plan: Plan) -> RunResult:
+    _require(plan, real=True)
+    model = _new_model(plan)
+    return _finish(plan, model, _train(plan, model, _real_part(plan), plan.config, "train"), {})
+
+
+def _synthetic_only(plan: Plan) -> RunResult:
+    _require(plan, synthetic=True)
+    model = _new_model(plan)
+    return _finish(plan, model, _train(plan, model, mix(synthetic=plan.synthetic), plan.config, "train"), {})
+
+
+def _mixed(plan: Plan) -> RunResult:
+    _require(plan, synthetic=True, adapter_ok=True)
+    n_real = plan.n_real()
+    if plan.adapter is not None and n_real == 0:
+        raise ValueError(
+            f"adapter {plan.adapter.name!r} needs real (target-domain) images, but the real subset is empty "
+            f"(real_fraction={plan.real_fraction}, real_size={plan.real_size})"
+        )
+    if plan.real is None and (plan.real_fraction or plan.real_size):
+        raise ValueError("schedule 'mixed' with a real fraction or size > 0 needs a real training set")
+    if plan.real is not None and plan.real_fraction is None and plan.real_size is None:
+        raise ValueError("schedule 'mixed' with a real set needs real_fraction or real_size")
+    train_set = mix(
+        plan.synthetic,
+        plan.real if n_real else None,
+        real_fraction=plan.real_fraction,
+        real_size=plan.real_size,
+        seed=plan.subset_seed,
+    )
+    model = _new_model(plan)
+    return _finish(plan, model, _train(plan, model, train_set, plan.config, "train"), {})
+
+
+def _finetune(plan: Plan) -> RunResult:
+    _require(plan, synthetic=True, real=True)
+    state, history, info = _pretrained(plan)
+    model = _new_model(plan)
+    model.load_state_dict(state)
+    offset = history[-1]["epoch"] if history else 0
+    history = history + _train(plan, model, _real_part(plan), plan.finetune, "finetune", offset)
+    return _finish(plan, model, history, info)
+
+
+SCHEDULES: dict[str, Callable[[Plan], RunResult]] = {
+    "real_only": _real_only,
+    "synthetic_only": _synthetic_only,
+    "mixed": _mixed,
+    "finetune": _finetune,
+}
+
+
+def run_schedule(
+    schedule: str,
+    *,
+    model: ModelSpec,
+    task: Task,
+    config: TrainConfig,
+    synthetic: Dataset | None = None,
+    real: Dataset | None = None,
+    val: Dataset | None = None,
+    real_fraction: float | None = None,
+    real_size: int | None = None,
+    adapter: str | None = None,
+    finetune: TrainConfig | None = None,
+    seed: int = 0,
+    subset_seed: int | None = None,
+    log: Log | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    synthetic_key: str | None = None,
+    on_stage_start: StageHook | None = None,
+) -> RunResult:
+    """Train ``model`` with the named schedule; returns the model, history and final val metrics.
+
+    ``synthetic``/``real``/``val`` are datasets of dict items (``val`` is the real/target domain's
+    validation set). The real subset is ``real_fraction`` of ``real`` (or ``real_size`` items), nested
+    across fractions for ``subset_seed`` (default ``seed``). ``adapter`` is None/"none" or a name in
+    ``adapt.ADAPTERS`` (``mixed`` only). ``finetune`` is the fine-tune stage's config (default
+    ``config``). ``synthetic_key`` (default ``synthetic.cache_key`` if the dataset has one) names the
+    synthetic set in the pretrain cache key; without it or ``cache_dir`` nothing is cached.
+    ``on_stage_start(stage, model)`` runs before each stage's first step.
+
+    >>> result = run_schedule(
+    ...     "mixed", model=ModelSpec("face_segmentation", "tiny_segnet", {"classes": 3}),
+    ...     task=SegmentationTask(3), config=TrainConfig(epochs=1), synthetic=synth, real=real,
+    ...     val=real_val, real_fraction=0.1, adapter="dsbn", log=print)
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; valid schedules: {sorted(SCHEDULES)}")
+    if adapter is not None and adapter != "none" and adapter not in ADAPTERS:
+        raise ValueError(f"unknown adapter {adapter!r}; valid adapters: {['none', *sorted(ADAPTERS)]}")
+    if real_fraction is not None and real_size is not None:
+        raise ValueError("give real_fraction or real_size, not both")
+    plan = Plan(
+        schedule=schedule,
+        model=model,
+        task=task,
+        config=config,
+        finetune=finetune or config,
+        synthetic=synthetic,
+        real=real,
+        val=val,
+        real_fraction=real_fraction,
+        real_size=real_size,
+        adapter=None if adapter in (None, "none") else ADAPTERS[adapter],
+        seed=seed,
+        subset_seed=seed if subset_seed is None else subset_seed,
+        log=log,
+        cache_dir=None if cache_dir is None else Path(cache_dir),
+        synthetic_key=synthetic_key if synthetic_key is not None else getattr(synthetic, "cache_key", None),
+        on_stage_start=on_stage_start,
+    )
+    result = SCHEDULES[schedule](plan)
+    counts = {"n_synthetic": len(synthetic) if schedule != "real_only" and synthetic is not None else 0}
+    counts["n_real"] = plan.n_real() if schedule != "synthetic_only" else 0
+    result.info = {
+        "schedule": schedule,
+        "adapter": None if plan.adapter is None else plan.adapter.name,
+        "device": resolve_device(config.device).type,
+        **counts,
+        **result.info,
+    }
+    return result

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from casestudies.data.mixing import mix
+from casestudies.training import (
+    SegmentationTask,
+    TrainConfig,
+    confusion_matrix,
+    evaluate,
+    fit,
+    iou_from_confusion,
+    run_schedule,
+)
+
+
+def test_confusion_and_iou_ignore_255():
+    target = torch.tensor([[0, 0, 1, 1], [2, 2, 255, 255]])
+    pred = torch.tensor([[0, 1, 1, 1], [2, 0, 2, 0]])
+    conf = confusion_matrix(pred, target, 3)
+    assert conf.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    iou = iou_from_confusion(conf)
+    torch.testing.assert_close(iou, torch.tensor([1 / 3, 2 / 3, 1 / 2], dtype=torch.float64))
+    task = SegmentationTask(4)
+    m = task.summarize(task.metric_stats(pred.unsqueeze(0), {"seg": target.unsqueeze(0)}))
+    assert math.isnan(m["iou_3"])  # absent from target and prediction: not counted in miou
+    assert m["miou"] == pytest.approx((1 / 3 + 2 / 3 + 1 / 2) / 3)
+    assert m["pixel_acc"] == pytest.approx(4 / 6)
+
+
+def test_log_receives_flat_scalar_records_per_epoch(toy):
+    records: list[dict] = []
+    model = toy.spec.build()
+    history = fit(model, toy.task, mix(toy.synthetic), toy.config, val_set=toy.val, log=records.append)
+    assert records == history and len(records) == toy.config.epochs
+    for r in records:
+        assert all(isinstance(v, (int, float, str, bool)) for v in r.values())
+        assert {"stage", "epoch", "train_loss", "lr", "images_per_s", "val_miou", "val_iou_a"} <= set(r)
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert records[1]["train_loss"] < records[0]["train_loss"]
+
+
+def test_cpu_runs_are_bit_identical(toy, without_timing):
+    def run(num_workers: int):
+        cfg = replace(toy.config, num_workers=num_workers)
+        return run_schedule(
+            "mixed", model=toy.spec, task=toy.task, config=cfg, synthetic=toy.synthetic, real=toy.real,
+            val=toy.val, real_fraction=0.5, seed=3,
+        )
+
+    a, b, c = run(0), run(0), run(2)
+    for other in (b, c):
+        sa, so = a.model.state_dict(), other.model.state_dict()
+        assert all(torch.equal(sa[k], so[k]) for k in sa)
+        assert without_timing(a.history) == without_timing(other.history)
+    d = run_schedule(
+        "mixed", model=toy.spec, task=toy.task, config=toy.config, synthetic=toy.synthetic, real=toy.real,
+        real_fraction=0.5, seed=4,
+    )
+    assert not torch.equal(d.model.state_dict()["0.0.weight"], a.model.state_dict()["0.0.weight"])
+
+
+def test_evaluate_restores_mode_and_needs_data(toy):
+    model = toy.spec.build().train()
+    metrics = evaluate(model, toy.task, toy.val, batch_size=4)
+    assert model.training and 0.0 <= metrics["miou"] <= 1.0
+    with pytest.raises(ValueError, match="empty"):
+        evaluate(model, toy.task, torch.utils.data.Subset(toy.val, []))
+
+
+def test_config_names_are_checked():
+    with pytest.raises(ValueError, match="adamw"):
+        TrainConfig(optimizer="lion")
+    with pytest.raises(ValueError, match="cosine"):
+        TrainConfig(lr_schedule="step")
+    with pytest.raises(KeyError, match="valid"):
+        TrainConfig.from_dict({"epochs": 1, "learning_rate": 0.1})
+    assert TrainConfig.from_dict({"epochs": 3}).epochs == 3
+    identity = TrainConfig().identity()
+    assert "lr" in identity and "num_workers" not in identity and "progress" not in identity
