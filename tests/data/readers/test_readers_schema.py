@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.data.readers import readers_fixtures as fx
 
 from casestudies.data import taxonomy as tx
 from casestudies.data.schema import SampleError, hflip_sample, landmarks51, order_pupils, validate_sample
+from tests.data.readers import readers_fixtures as fx
 
 
 def full_sample(seed: int = 0) -> dict:

@@ -1,0 +1,88 @@
+"""Samples -> torch: transforms keep labels aligned; the DataLoader yields typed batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from casestudies.data import taxonomy as tx
+from casestudies.data.loading import (
+    EvalTransform,
+    TrainTransform,
+    crop_sample,
+    make_loader,
+    resize_sample,
+    to_tensors,
+)
+from casestudies.data.readers import open_dataset
+from tests.data.readers import readers_fixtures as fx
+
+RIGHT_EYE = tx.LAPA11.index("right_eye")
+
+
+def scene_sample(seed: int = 0) -> dict:
+    s = fx.face_scene(seed)
+    return {"image": s["image"], "seg": s["seg"], "alpha": s["alpha"], "landmarks": s["landmarks"],
+            "pupils": s["pupils"], "meta": {"domain": "synthetic", "source_id": str(seed), "taxonomy": "lapa11"}}
+
+
+def eye_label_at_eye_points(s: dict) -> bool:
+    x, y = np.round(s["landmarks"][36:42].mean(0)).astype(int)
+    return bool(s["seg"][y, x] == RIGHT_EYE)
+
+
+def test_resize_uses_pixel_centres() -> None:
+    s = scene_sample()
+    r = resize_sample(s, (128, 96))
+    np.testing.assert_allclose(r["landmarks"][:, 0], (s["landmarks"][:, 0] + 0.5) * 1.5 - 0.5, rtol=1e-6)
+    np.testing.assert_allclose(r["landmarks"][:, 1], (s["landmarks"][:, 1] + 0.5) * 2.0 - 0.5, rtol=1e-6)
+    assert set(np.unique(r["seg"])) <= set(np.unique(s["seg"]))  # nearest: no blended ids
+    assert eye_label_at_eye_points(r) and r["seg"].shape == (128, 96)
+
+
+def test_crop_shifts_points_and_pads_seg_with_ignore() -> None:
+    s = scene_sample()
+    c = crop_sample(s, -4, 10, 40, 40)
+    np.testing.assert_allclose(c["landmarks"], s["landmarks"] - [10, -4])
+    assert (c["seg"][:4] == tx.IGNORE).all() and (c["image"][:4] == 0).all()
+    np.testing.assert_array_equal(c["seg"][4:], s["seg"][:36, 10:50])
+
+
+def test_train_transform_keeps_labels_aligned() -> None:
+    t = TrainTransform(48, scale=(0.85, 1.0), hflip=0.5)
+    flips = 0
+    for i in range(12):
+        out = t(scene_sample(i), np.random.default_rng(i))
+        assert out["image"].shape == (48, 48, 3) and out["seg"].shape == (48, 48)
+        assert eye_label_at_eye_points(out)
+        flips += out["meta"].get("hflipped", False)
+    assert 0 < flips < 12
+
+
+def test_eval_transform_is_deterministic() -> None:
+    s = scene_sample(2)
+    a, b = EvalTransform(32)(s), EvalTransform(32)(s)
+    np.testing.assert_array_equal(a["image"], b["image"])
+    assert a["image"].shape == (32, 32, 3)
+
+
+def test_to_tensors_types() -> None:
+    t = to_tensors(scene_sample())
+    assert t["image"].dtype == torch.float32 and t["image"].shape == (3, 64, 64) and float(t["image"].max()) <= 1.0
+    assert t["seg"].dtype == torch.int64 and t["alpha"].shape == (1, 64, 64) and t["source_id"] == "0"
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_loader_batches(folder_roots: dict[bool, Path], workers: int) -> None:
+    ds = open_dataset("folder", folder_roots[False], "all", native_taxonomy="lapa11", taxonomy="paper9")
+    loader = make_loader(ds, 2, transform=TrainTransform(32), shuffle=True, num_workers=workers, seed=1)
+    batches = list(loader)
+    assert [b["image"].shape[0] for b in batches] == [2, 1]
+    b = batches[0]
+    assert b["image"].shape == (2, 3, 32, 32) and b["seg"].shape == (2, 32, 32) and b["landmarks"].shape == (2, 68, 2)
+    assert int(b["seg"][b["seg"] != 255].max()) < tx.PAPER9.num_classes
+    ids = sorted(sum((list(b["source_id"]) for b in batches), []))
+    assert ids == ["face000", "face001", "face002"]
