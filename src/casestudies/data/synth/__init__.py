@@ -3,4 +3,7 @@
 from casestudies.data.synth.knobs import GENERATOR_VERSION, KNOBS, default_params, validate_params
 from casestudies.data.synth.render import render_sample
 
-__all__ = ["GENERATOR_VERSION", "KNOBS", "default_params", "render_sample", "validate_params"]
+from casestudies.data.synth.presets import PRESETS, get_preset, sample_params
+
+__all__ = ["GENERATOR_VERSION", "KNOBS", "PRESETS", "default_params", "get_preset", "render_sample", "sample_params",
+           "validate_params"]

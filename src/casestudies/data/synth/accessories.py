@@ -184,9 +184,9 @@ def face_mask(head: HeadModel, pts: np.ndarray, rgb: np.ndarray) -> Piece:
 
 def clothing(kind: str, rgb: np.ndarray, stripes: float) -> Piece:
     """Torso from the neck base to below the shoulders (moves with the body, not the head)."""
-    ys = np.linspace(-0.105, -0.42, 12)
+    ys = np.linspace(-0.122, -0.42, 12)
     ang = np.linspace(0, 2 * np.pi, 32, endpoint=False)
-    s = np.clip((-0.13 - ys) / 0.09, 0, 1)
+    s = np.clip((-0.14 - ys) / 0.09, 0, 1)
     s = s * s * (3 - 2 * s)
     rx = 0.062 + (0.215 - 0.062) * s
     rz = 0.058 + (0.115 - 0.058) * s
@@ -198,7 +198,7 @@ def clothing(kind: str, rgb: np.ndarray, stripes: float) -> Piece:
         alb[band] *= 0.55
     verts, tris, albs = [v], [t], [alb]
     if kind == "collar":
-        path = np.stack([0.066 * np.cos(ang), np.full_like(ang, -0.10), 0.062 * np.sin(ang) - 0.005], -1)
+        path = np.stack([0.066 * np.cos(ang), np.full_like(ang, -0.118), 0.062 * np.sin(ang) - 0.005], -1)
         cv, ct = tube(path, 9 * MM, 6, closed=True)
         verts.append(cv)
         tris.append(ct + len(v))

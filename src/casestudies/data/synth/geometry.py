@@ -103,14 +103,17 @@ def shape_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
         d[:, 1] += 2.5 * MM * gc
         d[:, 2] += 1.5 * MM * gc
     out["smile"] = d
-    # mouth open: rotate the jaw (below the lip line) about the hinge near the ears, 20 degrees
-    theta = np.deg2rad(20.0)
+    # mouth open: rotate the jaw (below the lip line) about the hinge near the ears, 13 degrees
+    theta = np.deg2rad(13.0)
     hinge = np.array([0.0, lm[0, 1] - 10 * MM, lm[0, 2] - 5 * MM])
     q = p - hinge
-    rot_y = q[:, 1] * np.cos(theta) + q[:, 2] * np.sin(theta)
-    rot_z = -q[:, 1] * np.sin(theta) + q[:, 2] * np.cos(theta)
+    rot_y = q[:, 1] * np.cos(theta) - q[:, 2] * np.sin(theta)
+    rot_z = q[:, 1] * np.sin(theta) + q[:, 2] * np.cos(theta)
     lip_line = np.interp(x, lm[[48, 60, 66, 64, 54], 0], lm[[48, 60, 66, 64, 54], 1])
-    w = _smoothstep(lip_line + 0.5 * MM, lip_line - 1.5 * MM, y) * neck_fade
+    # narrow transition at the lips (the slit opens), broad over the cheeks (skin stretches)
+    half = (lm[54, 0] - lm[48, 0]) / 2
+    width = 1.5 * MM + 30 * MM * _smoothstep(half - 2 * MM, half + 25 * MM, np.abs(x - lm[51, 0]))
+    w = _smoothstep(lip_line + 0.5 * MM, lip_line - width, y) * neck_fade
     w *= _smoothstep(lm[0, 2] - 20 * MM, lm[0, 2] + 10 * MM, z)
     d = zero.copy()
     d[:, 1] = (rot_y - q[:, 1]) * w
@@ -222,8 +225,8 @@ class HeadModel:
         add("mouth", np.stack([mx, my, mz], -1).reshape(-1, 3), grid_tris(9, 7), FS.index("mouth_interior"), MAT_MOUTH)
         self.mouth_teeth = (gv.reshape(-1) > 0.25).astype(np.float32)
         # skull: an ellipsoid behind and above the face mask
-        self.skull_c = np.array([0.0, 0.012, -0.004])
-        self.skull_r = np.array([0.077, 0.112, 0.094])
+        self.skull_c = np.array([0.0, 0.008, -0.006])
+        self.skull_r = np.array([0.077, 0.104, 0.096])
         hv, ht = _sphere(20, 32)
         hv = hv[:, [0, 2, 1]] * [1, 1, -1]  # pole on +y
         keep = ~((hv[:, 2] * self.skull_r[2] + self.skull_c[2] > 0.045) & (hv[:, 1] * self.skull_r[1] + self.skull_c[1] < 0.045))
@@ -271,7 +274,17 @@ class HeadModel:
         k = rng.normal(size=(3, 24, 3)) * np.array([1, 1, 1]) * 300.0
         ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
-        self.template_normals0 = None
+        self.points0_f32 = self.points0.astype(np.float32)
+        self.basis_t = np.ascontiguousarray(self.basis.reshape(-1, len(SHAPES)).T)  # (K, N * 3)
+        # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
+        tint = np.ones((len(tv), 3), np.float32)
+        tint[np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])] = [0.95, 0.68, 0.68]
+        tint[np.isin(self.labels, [FS.index("right_ear"), FS.index("left_ear")])] = [1.0, 0.92, 0.9]
+        det = self.detail @ np.array([0.6, 0.3, 0.25], np.float32)
+        red = np.clip(self.detail[:, 1:2], 0, 1) * 0.1
+        self.skin_tint = tint
+        self.skin_detail = (tint * 0.22 * det[:, None] - tint * red).astype(np.float32)
+        self.skin_red = (red * np.array([0.7, 0.3, 0.3])).astype(np.float32)
 
 
 def _tube_tris(n_rings: int, n_around: int) -> np.ndarray:

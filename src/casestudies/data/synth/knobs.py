@@ -52,7 +52,7 @@ KNOBS: dict[str, Knob] = {
     "eye_colour": _k("identity", 0, 1, "0 blue .. 0.5 green/hazel .. 1 dark brown iris"),
     # expression (blend-shape weights)
     "smile": _k("expression", 0, 1, "mouth corners up 4.5 mm and out 3 mm"),
-    "mouth_open": _k("expression", 0, 1, "jaw rotation, 0 .. 20 degrees; shows the mouth interior"),
+    "mouth_open": _k("expression", 0, 1, "jaw rotation, 0 .. 13 degrees; shows the mouth interior"),
     "blink": _k("expression", 0, 1, "eyelid closure, 0 open .. 1 closed"),
     "brow_raise": _k("expression", 0, 1, "brows and forehead up by up to 4.5 mm"),
     # gaze (degrees, relative to the head; + yaw = towards the image right, + pitch = up)

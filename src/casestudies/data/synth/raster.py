@@ -16,12 +16,14 @@ NEAR = 1e-3
 
 
 @njit(cache=True, nogil=True)
-def raster_triangles(sx, sy, sz, tris, zbuf, tid, bary, ortho, tri_offset):
+def raster_triangles(sx, sy, sz, tris, zbuf, tid, bary, ortho, tri_offset, cull=False):
     """Z-buffer triangles into ``zbuf`` (HxW, init +inf), ``tid`` (HxW int32) and ``bary`` (HxWx2).
 
     ``bary`` holds perspective-correct barycentrics of vertices 0 and 1 (vertex 2 = 1 - b0 - b1).
     ``ortho`` interpolates depth linearly (shadow maps); otherwise 1/z is interpolated.
-    Triangle ids written are ``tri_offset + t``; both faces of a triangle are drawn.
+    Triangle ids written are ``tri_offset + t``. With ``cull``, triangles whose vertices run clockwise
+    in a right-handed world (anticlockwise on screen, ``y`` down) are skipped as back faces; otherwise
+    both faces are drawn.
     """
     h, w = zbuf.shape
     for t in range(tris.shape[0]):
@@ -40,7 +42,7 @@ def raster_triangles(sx, sy, sz, tris, zbuf, tid, bary, ortho, tri_offset):
         x2 = sx[i2]
         y2 = sy[i2]
         area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
-        if area == 0.0:
+        if area == 0.0 or (cull and area > 0.0):
             continue
         xmin = max(int(math.ceil(min(x0, min(x1, x2)))), 0)
         xmax = min(int(math.floor(max(x0, max(x1, x2)))), w - 1)
@@ -274,3 +276,17 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
                 if c > hbest[py, px]:
                     hbest[py, px] = c
                     hlab[py, px] = lab[s]
+
+
+@njit(cache=True, nogil=True)
+def blend(base, basis_t, w):
+    """``base + sum_k w[k] * basis_t[k]`` over flattened points (shapes with zero weight skipped)."""
+    out = base.copy()
+    for k in range(basis_t.shape[0]):
+        wk = w[k]
+        if wk == 0.0:
+            continue
+        row = basis_t[k]
+        for i in range(out.shape[0]):
+            out[i] += wk * row[i]
+    return out

@@ -88,14 +88,10 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
         skin = labels == FS.index("skin")
         alb = scan * (tone / scan[skin].mean(0))
     else:
-        det = head.detail @ np.array([0.6, 0.3, 0.25], np.float32)
-        alb = tone[None] * (1 + float(p["texture_detail"]) * 0.22 * det[:, None])
-        red = np.clip(head.detail[:, 1:2], 0, 1) * float(p["texture_detail"]) * 0.1
-        alb = alb * (1 - red) + red * np.array([0.7, 0.3, 0.3])
-        lips = np.isin(labels, [FS.index("top_lip"), FS.index("bottom_lip")])
-        alb[lips] *= np.array([0.95, 0.68, 0.68])
-        ears = np.isin(labels, [FS.index("right_ear"), FS.index("left_ear")])
-        alb[ears] *= np.array([1.0, 0.92, 0.9])
+        td = float(p["texture_detail"])
+        # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
+        alb = (tone.astype(np.float32)[None] * (head.skin_tint + td * head.skin_detail)
+               + td * head.skin_red)
     for vid in head.eye_vid:
         alb[vid] = np.array([0.78, 0.60, 0.58]) * (0.5 + 0.5 * tone / tone.max())
     brow = np.isin(labels, [FS.index("right_brow"), FS.index("left_brow")])
@@ -107,7 +103,7 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
 def _deform(head: HeadModel, p: dict) -> np.ndarray:
     """Deformed point set (template + parts) in the head frame."""
     w = np.array([float(p[k]) for k in SHAPES], np.float32)
-    pts = head.points0.astype(np.float32) + head.basis @ w
+    pts = raster.blend(head.points0_f32.reshape(-1), head.basis_t, w).reshape(-1, 3)
     # eyelids: push the opening back behind the eyeball; blinking closes it from the top
     b = float(p["blink"])
     for vid, vv, push in zip(head.eye_vid, head.eye_v, head.eye_push):
@@ -187,7 +183,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         labs.append(lab)
         mats.append(mat)
 
-    skin = skin_rgb(float(p["skin_tone"]), float(p["skin_hue"]))
+    skin = alb_t[labels == FS.index("skin")].mean(0)
     for name in head.default_parts:
         part = head.parts[name]
         n = part.stop - part.start
@@ -200,7 +196,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
             alb = np.tile(hair_rgb * 0.85 if has_hair else skin, (n, 1))
             lab[:] = FS.index("hair") if has_hair else FS.index("skin")
         else:
-            alb = np.tile(skin * 0.95, (n, 1))
+            alb = np.tile(alb_t[labels == FS.index("neck")].mean(0), (n, 1))
         mat = part.material.copy()
         if name == "skull" and not has_hair:
             mat[:] = MAT_SKIN
@@ -255,7 +251,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     zbuf = np.full((h, w), np.inf, np.float32)
     tid = np.full((h, w), -1, np.int32)
     bary = np.zeros((h, w, 2), np.float32)
-    raster.raster_triangles(sx, sy, sz, all_tris, zbuf, tid, bary, False, 0)
+    nt = len(head.template_tris)
+    raster.raster_triangles(sx, sy, sz, all_tris[:nt], zbuf, tid, bary, False, 0, True)
+    raster.raster_triangles(sx, sy, sz, all_tris[nt:], zbuf, tid, bary, False, nt, False)
     nrm = raster.vertex_normals(cam, all_tris)
     # 5. lights (camera frame, unit vectors towards the light) and shadow maps
     lights, colours = [], []
@@ -288,11 +286,13 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         sbasis[i], sorigin[i] = basis, origin
         if p["shadows"] == "on":
             q = (cam - origin) @ basis.T
-            raster.raster_triangles(
-                (q[:, 0] * sscale[i] + (sm - 1) / 2).astype(np.float32),
-                (q[:, 1] * sscale[i] + (sm - 1) / 2).astype(np.float32),
-                np.ascontiguousarray(q[:, 2].astype(np.float32)), all_tris, smaps[i],
-                np.full((sm, sm), -1, np.int32), np.zeros((sm, sm, 2), np.float32), True, 0)
+            qx = (q[:, 0] * sscale[i] + (sm - 1) / 2).astype(np.float32)
+            qy = (q[:, 1] * sscale[i] + (sm - 1) / 2).astype(np.float32)
+            qz = np.ascontiguousarray(q[:, 2].astype(np.float32))
+            scratch_t = np.full((sm, sm), -1, np.int32)
+            scratch_b = np.zeros((sm, sm, 2), np.float32)
+            raster.raster_triangles(qx, qy, qz, all_tris[:nt], smaps[i], scratch_t, scratch_b, True, 0, True)
+            raster.raster_triangles(qx, qy, qz, all_tris[nt:], smaps[i], scratch_t, scratch_b, True, nt, False)
     # 6. shade
     eye_c = np.array([c + b @ np.array([float(p[k]) for k in SHAPES]) for c, b in zip(head.eyeball_c0, head.eyeball_basis)])
     gz = _rot(float(p["gaze_yaw"]), float(p["gaze_pitch"]), 0.0) @ np.array([0.0, 0.0, 1.0])
@@ -333,7 +333,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     slabel = [np.full(len(strands[0]), FS.index("hair"), np.uint8)]
     scol = [np.tile(hair_rgb, (len(strands[0]), 1))]
     tn = pts[: head.n_template]
-    tnrm = raster.vertex_normals(tn.astype(np.float32), head.template_tris)
+    tnrm = nrm[: head.n_template] @ R  # camera -> head frame
     for cls, sgn in (("right_brow", -1.0), ("left_brow", 1.0)):
         ids = np.nonzero(head.labels == FS.index(cls))[0]
         k = int(len(ids) * 0.4 * float(p["brow_density"]))
@@ -371,6 +371,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     fg8 = np.clip(fg * 255 + 0.5, 0, 255).astype(np.uint8)
     bg8 = np.clip(bg * 255 + 0.5, 0, 255).astype(np.uint8)
     fg8[alpha <= 0] = 0
+    # alpha on the 16-bit grid and normals on the float16 grid, so the on-disk files round-trip exactly
+    alpha = np.round(np.clip(alpha, 0, 1) * 65535).astype(np.uint16).astype(np.float32) / np.float32(65535)
+    normals = normals.astype(np.float16).astype(np.float32)
     img = alpha[..., None] * fg8.astype(np.float32) + (1 - alpha[..., None]) * bg8.astype(np.float32)
     img8 = np.clip(img + 0.5, 0, 255).astype(np.uint8)
     q = int(round(float(p["jpeg_quality"])))

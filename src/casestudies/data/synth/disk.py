@@ -1,0 +1,194 @@
+"""On-disk sets: write/read one sample, ``generate`` a set in parallel, and the generated-set cache.
+
+Layout per image id (the FaceSynthetics layout plus extra layers)::
+
+    {id:06d}.png            RGB 8-bit            {id:06d}_seg.png     facesynthetics19 ids, 255 ignore
+    {id:06d}_ldmks.txt      70 lines "x y" (68 iBUG, then pupils: subject's right first), pixel centres
+    {id:06d}_alpha.png      16-bit, alpha = value / 65535
+    {id:06d}_fg.png, {id:06d}_bg.png      RGB 8-bit layers
+    {id:06d}_depth.npy      float32 camera depth (m), 0 = no surface
+    {id:06d}_normals.npy    float16 camera-frame unit normals, 0 = no surface
+    {id:06d}_meta.json      visibility, pose, gaze, camera, sampled params, ...
+    manifest.json           generator version, preset, seed, n, size, ids, params per id (written last)
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from casestudies.data.synth.knobs import GENERATOR_VERSION
+from casestudies.data.synth.presets import get_preset, sample_params
+from casestudies.data.synth.render import render_sample
+
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, sort_keys=True, indent=1)
+
+
+def _write_png(path: Path, img: np.ndarray) -> None:
+    if img.ndim == 3:
+        img = img[..., ::-1]
+    if not cv2.imwrite(str(path), np.ascontiguousarray(img), [cv2.IMWRITE_PNG_COMPRESSION, 3]):
+        raise OSError(f"could not write {path}")
+
+
+def _read_png(path: Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    img = cv2.imread(str(path), flags)
+    if img is None:
+        raise FileNotFoundError(path)
+    return img[..., ::-1].copy() if img.ndim == 3 else img
+
+
+def write_sample(out_dir: Path, idx: int, s: dict) -> None:
+    """Write one sample in the on-disk layout (see module docstring)."""
+    out_dir = Path(out_dir)
+    stem = out_dir / f"{idx:06d}"
+    _write_png(Path(f"{stem}.png"), s["image"])
+    _write_png(Path(f"{stem}_seg.png"), s["seg"])
+    pts = np.concatenate([s["landmarks"], s["pupils"]]).astype(np.float32)
+    Path(f"{stem}_ldmks.txt").write_text("".join(f"{x:.9g} {y:.9g}\n" for x, y in pts))
+    _write_png(Path(f"{stem}_alpha.png"), np.round(s["alpha"] * 65535).astype(np.uint16))
+    _write_png(Path(f"{stem}_fg.png"), s["foreground"])
+    _write_png(Path(f"{stem}_bg.png"), s["background"])
+    np.save(f"{stem}_depth.npy", s["depth"].astype(np.float32))
+    np.save(f"{stem}_normals.npy", s["normals"].astype(np.float16))
+    Path(f"{stem}_meta.json").write_text(_dumps(s["meta"]))
+
+
+def read_sample(directory: str | Path, idx: int) -> dict:
+    """Read one sample back (the Sample contract); layers a directory lacks are absent from the dict."""
+    stem = Path(directory) / f"{idx:06d}"
+    out: dict = {"image": _read_png(Path(f"{stem}.png"), cv2.IMREAD_COLOR),
+                 "seg": _read_png(Path(f"{stem}_seg.png"), cv2.IMREAD_UNCHANGED)}
+    pts = np.array([[float(v) for v in ln.split()] for ln in Path(f"{stem}_ldmks.txt").read_text().splitlines()],
+                   np.float32)
+    out["landmarks"], out["pupils"] = pts[:68], pts[68:70]
+    if Path(f"{stem}_alpha.png").exists():
+        out["alpha"] = _read_png(Path(f"{stem}_alpha.png")).astype(np.float32) / np.float32(65535)
+    for key, suffix in (("foreground", "fg"), ("background", "bg")):
+        if Path(f"{stem}_{suffix}.png").exists():
+            out[key] = _read_png(Path(f"{stem}_{suffix}.png"), cv2.IMREAD_COLOR)
+    if Path(f"{stem}_depth.npy").exists():
+        out["depth"] = np.load(f"{stem}_depth.npy")
+    if Path(f"{stem}_normals.npy").exists():
+        out["normals"] = np.load(f"{stem}_normals.npy").astype(np.float32)
+    if Path(f"{stem}_meta.json").exists():
+        meta = json.loads(Path(f"{stem}_meta.json").read_text())
+        out["meta"] = meta
+        out["landmarks_visible"] = np.array(meta["landmarks_visible"], bool)
+    return out
+
+
+def image_seeds(seed: int, idx: int) -> tuple[np.random.Generator, int]:
+    """(params rng, render seed) for image ``idx`` of a set with ``seed``: independent of the worker."""
+    ss = np.random.SeedSequence([int(seed), int(idx)])
+    a, b = ss.spawn(2)
+    return np.random.default_rng(a), int(b.generate_state(1)[0])
+
+
+def render_index(preset: str, seed: int, idx: int, size: int) -> dict:
+    """The deterministic sample ``idx`` of the set (preset, seed, size)."""
+    rng, rseed = image_seeds(seed, idx)
+    return render_sample(sample_params(preset, rng), size=size, seed=rseed, domain=preset)
+
+
+def _pin_threads() -> None:
+    for k in THREAD_ENV:
+        os.environ[k] = "1"
+    cv2.setNumThreads(1)
+    if "torch" in sys.modules:  # workers do not need torch; pin it only if something imported it
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _job(args: tuple) -> tuple[int, dict]:
+    preset, seed, idx, size, out_dir = args
+    s = render_index(preset, seed, idx, size)
+    write_sample(Path(out_dir), idx, s)
+    return idx, s["meta"]["params"]
+
+
+def generate(preset: str, n: int, size: int, seed: int, out_dir: str | Path, workers: int = 1,
+             progress: bool = True) -> Path:
+    """Render ``n`` images of ``preset`` into ``out_dir``; same arguments -> byte-identical files.
+
+    Workers are spawned processes with every thread pool pinned to one thread. ``manifest.json`` is
+    written last. Example: ``generate("synthetic", 8, 64, 0, "/tmp/faces", workers=2)``.
+    """
+    from tqdm import tqdm
+
+    pr = get_preset(preset)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(preset, int(seed), i, int(size), str(out)) for i in range(n)]
+    params: dict[int, dict] = {}
+    bar = tqdm(total=n, desc=f"generate {preset} {size}px", disable=not progress)
+    if workers <= 1:
+        for j in jobs:
+            i, prm = _job(j)
+            params[i] = prm
+            bar.update()
+    else:
+        saved = {k: os.environ.get(k) for k in THREAD_ENV}
+        os.environ.update({k: "1" for k in THREAD_ENV})
+        try:
+            with mp.get_context("spawn").Pool(workers, initializer=_pin_threads) as pool:
+                for i, prm in pool.imap_unordered(_job, jobs, chunksize=max(1, min(16, n // (4 * workers)))):
+                    params[i] = prm
+                    bar.update()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    bar.close()
+    manifest = {
+        "generator_version": GENERATOR_VERSION, "preset": preset, "domain": preset,
+        "is_standin": pr.is_standin, "description": pr.description, "seed": int(seed), "n": int(n),
+        "size": int(size), "taxonomy": "facesynthetics19", "ids": list(range(n)),
+        "params": {f"{i:06d}": params[i] for i in range(n)},
+    }
+    (out / "manifest.json").write_text(_dumps(manifest))
+    return out
+
+
+def read_manifest(directory: str | Path) -> dict:
+    return json.loads((Path(directory) / "manifest.json").read_text())
+
+
+def cache_root() -> Path:
+    """``$CASESTUDIES_CACHE``, else ``<repo>/cache/synth`` when run from a checkout, else ``~/.cache/casestudies``."""
+    env = os.environ.get("CASESTUDIES_CACHE")
+    if env:
+        return Path(env)
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "pyproject.toml").exists() and os.access(parent, os.W_OK):
+            return parent / "cache" / "synth"
+    return Path.home() / ".cache" / "casestudies" / "synth"
+
+
+def cached_dataset(preset: str, seed: int, n: int, size: int, workers: int = 1, progress: bool = False) -> Path:
+    """Directory of the set keyed by (preset, seed, n, size, GENERATOR_VERSION); generated on first use."""
+    get_preset(preset)
+    path = cache_root() / f"{preset}_seed{seed}_n{n}_{size}px_v{GENERATOR_VERSION}"
+    if (path / "manifest.json").exists():
+        return path
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    generate(preset, n, size, seed, tmp, workers=workers, progress=progress)
+    try:
+        tmp.rename(path)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path

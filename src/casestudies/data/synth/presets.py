@@ -1,0 +1,135 @@
+"""Presets: how each knob is drawn. ``synthetic`` is the clean generator; ``standin_real_a`` and
+``standin_real_b`` are shifted domains that *stand in* for two real datasets (CelebAMask-HQ-like
+portraits and LaPa-like in-the-wild faces) when none is on disk. They are never real data.
+
+A distribution is one of ``("uniform", lo, hi)``, ``("normal", mean, sd)`` (clipped to the knob's
+range), ``("sparse", p, lo, hi)`` (uniform with probability ``p``, else 0), ``("const", value)`` or
+``("choice", {option: probability})``. Knobs a preset does not name are uniform over their range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from casestudies.data.synth.knobs import KNOBS, validate_params
+
+SYNTHETIC_PHOTOS = ("coffee", "rocket", "brick", "grass", "gravel", "clock", "coins", "immunohistochemistry")
+STANDIN_A_PHOTOS = ("chelsea", "motorcycle", "hubble", "china")
+STANDIN_B_PHOTOS = ("flower", "retina", "cell", "moon", "colorwheel")
+
+
+def _even(options: tuple[str, ...]) -> tuple[str, dict[str, float]]:
+    return ("choice", {o: 1 / len(options) for o in options})
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named sampling distribution over the knobs."""
+
+    name: str
+    description: str
+    is_standin: bool
+    dists: dict = field(default_factory=dict)
+
+
+_COMMON = {
+    "yaw": ("normal", 0, 25), "pitch": ("normal", 0, 10), "roll": ("normal", 0, 7),
+    "gaze_yaw": ("normal", 0, 12), "gaze_pitch": ("normal", 0, 8),
+    "smile": ("sparse", 0.5, 0, 1), "mouth_open": ("sparse", 0.35, 0, 1), "blink": ("sparse", 0.15, 0, 1),
+    "brow_raise": ("sparse", 0.3, 0, 1), "hair_density": ("normal", 0.8, 0.25), "beard": ("sparse", 0.25, 0, 1),
+    "fringe": ("sparse", 0.3, 0, 1), "hair_length": ("uniform", 0.0, 0.35), "brow_density": ("uniform", 0.3, 1),
+    "glasses": ("choice", {"none": 0.7, "clear": 0.15, "sun": 0.15}),
+    "hat": ("choice", {"none": 0.8, "cap": 0.1, "beanie": 0.1}),
+    "mask": ("choice", {"none": 0.92, "mask": 0.08}),
+    "headphones": ("choice", {"none": 0.92, "headphones": 0.08}),
+    "clothing": ("choice", {"shirt": 0.7, "collar": 0.3}),
+    "shadows": ("choice", {"on": 0.85, "off": 0.15}),
+    "fill_intensity": ("sparse", 0.7, 0, 0.8),
+    "skin_texture": ("const", "procedural"),
+    "label_roughness": ("const", 0.0),
+    "jpeg_quality": ("const", 100.0),
+}
+
+PRESETS: dict[str, Preset] = {
+    "synthetic": Preset(
+        "synthetic", "clean generator: procedural skin, broad pose/lighting, pixel-perfect labels", False,
+        {**_COMMON,
+         "background": ("choice", {"procedural": 0.5, "photo": 0.5}), "bg_photo": _even(SYNTHETIC_PHOTOS),
+         "blur": ("uniform", 0, 0.6), "noise": ("uniform", 0, 0.01), "face_size": ("uniform", 0.4, 0.65),
+         "brightness": ("normal", 0, 0.03), "contrast": ("normal", 1, 0.05), "saturation": ("normal", 1, 0.08),
+         "white_balance": ("normal", 0, 0.03)}),
+    "standin_real_a": Preset(
+        "standin_real_a", "STAND-IN for a portrait set (CelebAMask-HQ role): scan skin texture, near-frontal, "
+        "soft studio light, long lens, held-out photo backgrounds, mild JPEG, rough human-style labels", True,
+        {**_COMMON,
+         "yaw": ("normal", 0, 14), "pitch": ("normal", 2, 7), "roll": ("normal", 0, 5),
+         "skin_texture": ("const", "scan"), "texture_detail": ("uniform", 0, 0.4),
+         "fov": ("uniform", 15, 28), "face_size": ("normal", 0.58, 0.05),
+         "offset_x": ("normal", 0, 0.02), "offset_y": ("normal", 0, 0.02),
+         "ambient": ("uniform", 0.35, 0.6), "key_elevation": ("uniform", 15, 45), "key_azimuth": ("normal", 0, 25),
+         "key_temperature": ("uniform", 4500, 6500), "fill_intensity": ("uniform", 0.3, 0.7),
+         "glasses": ("choice", {"none": 0.85, "clear": 0.1, "sun": 0.05}),
+         "hat": ("choice", {"none": 0.95, "cap": 0.03, "beanie": 0.02}), "mask": ("const", "none"),
+         "headphones": ("const", "none"), "hair_length": ("uniform", 0.05, 0.35),
+         "background": ("const", "photo"), "bg_photo": _even(STANDIN_A_PHOTOS), "bg_blur": ("uniform", 0.5, 3),
+         "blur": ("uniform", 0.2, 0.7), "noise": ("uniform", 0.004, 0.015), "jpeg_quality": ("uniform", 60, 95),
+         "brightness": ("normal", 0.02, 0.04), "contrast": ("normal", 1.05, 0.05), "saturation": ("normal", 1.1, 0.08),
+         "white_balance": ("normal", 0.03, 0.03), "label_roughness": ("uniform", 0.4, 0.8)}),
+    "standin_real_b": Preset(
+        "standin_real_b", "STAND-IN for an in-the-wild set (LaPa role): scan skin texture, wider pose, harsh "
+        "warm light, wide-angle camera, small faces, held-out photo backgrounds, noise and strong JPEG, rough labels", True,
+        {**_COMMON,
+         "yaw": ("normal", 0, 30), "pitch": ("normal", -3, 13), "roll": ("normal", 0, 11),
+         "skin_texture": ("const", "scan"), "texture_detail": ("uniform", 0.3, 1),
+         "fov": ("uniform", 40, 60), "face_size": ("uniform", 0.32, 0.5),
+         "offset_x": ("normal", 0, 0.06), "offset_y": ("normal", 0, 0.05),
+         "ambient": ("uniform", 0.08, 0.3), "key_intensity": ("uniform", 0.8, 1.3), "key_azimuth": ("uniform", -80, 80),
+         "key_temperature": ("uniform", 2700, 4500), "fill_intensity": ("sparse", 0.3, 0, 0.4),
+         "shadows": ("const", "on"),
+         "background": ("const", "photo"), "bg_photo": _even(STANDIN_B_PHOTOS), "bg_blur": ("uniform", 0, 1),
+         "blur": ("uniform", 0.3, 1.2), "noise": ("uniform", 0.01, 0.04), "jpeg_quality": ("uniform", 30, 80),
+         "brightness": ("normal", -0.03, 0.05), "contrast": ("normal", 0.95, 0.08), "saturation": ("normal", 0.9, 0.1),
+         "white_balance": ("normal", -0.04, 0.04), "label_roughness": ("uniform", 0.6, 1.0)}),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise KeyError(f"unknown preset {name!r}; valid: {sorted(PRESETS)}") from None
+
+
+def _draw(name: str, dist: tuple, rng: np.random.Generator):
+    k = KNOBS[name]
+    kind = dist[0]
+    if kind == "choice":
+        opts = list(dist[1])
+        probs = np.array([dist[1][o] for o in opts], float)
+        return opts[int(rng.choice(len(opts), p=probs / probs.sum()))]
+    if kind == "const":
+        return dist[1]
+    if kind == "uniform":
+        v = rng.uniform(dist[1], dist[2])
+    elif kind == "normal":
+        v = rng.normal(dist[1], dist[2])
+    elif kind == "sparse":
+        v = rng.uniform(dist[2], dist[3]) if rng.random() < dist[1] else 0.0
+    else:
+        raise KeyError(f"unknown distribution {kind!r} for knob {name!r}")
+    return float(np.clip(v, k.lo, k.hi))
+
+
+def sample_params(preset: str, rng: np.random.Generator) -> dict:
+    """Draw every knob for one image from ``preset`` (see ``PRESETS``)."""
+    pr = get_preset(preset)
+    out = {}
+    for name, knob in KNOBS.items():
+        dist = pr.dists.get(name)
+        if dist is None:
+            dist = ("choice", {c: 1.0 for c in knob.choices}) if knob.categorical else ("uniform", knob.lo, knob.hi)
+        out[name] = _draw(name, dist, rng)
+    validate_params(out)
+    return out
