@@ -19,15 +19,19 @@ from casestudies.store import NOTEBOOK, atomic_write_json, atomic_write_text, it
 WHITEPAPER = "whitepaper.py"
 
 
-def html_exporter():
-    """An nbconvert HTML exporter honouring the report's cell tags, with images embedded."""
+def html_exporter(hide_parameters: bool = True):
+    """An nbconvert HTML exporter honouring the report's cell tags, with images embedded.
+
+    ``hide_parameters=False`` keeps papermill's injected-parameters cell (run pages show what ran).
+    """
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
 
     c = Config()
     c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_cell_tags = ("remove_cell", "injected-run-context", "injected-parameters")
+    removed = ("remove_cell", "injected-run-context") + (("injected-parameters",) if hide_parameters else ())
+    c.TagRemovePreprocessor.remove_cell_tags = removed
     c.TagRemovePreprocessor.remove_input_tags = ("hide_input",)
     c.TagRemovePreprocessor.remove_all_outputs_tags = ("remove_output",)
     c.HTMLExporter.embed_images = True
@@ -36,11 +40,11 @@ def html_exporter():
     return exporter
 
 
-def render_html(nb_path: Path, out_path: Path) -> None:
+def render_html(nb_path: Path, out_path: Path, hide_parameters: bool = True) -> None:
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
-    body, _ = html_exporter().from_notebook_node(nb)
+    body, _ = html_exporter(hide_parameters).from_notebook_node(nb)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_path, body)
 
@@ -88,7 +92,7 @@ def build_report(
         for rs in tqdm(runs, desc="run pages", unit="page", disable=not progress or not runs):
             page = out / "runs" / rs.case / f"{rs.run_id}.html"
             if not page.exists() or page.stat().st_mtime < (rs.path / NOTEBOOK).stat().st_mtime:
-                render_html(rs.path / NOTEBOOK, page)
+                render_html(rs.path / NOTEBOOK, page, hide_parameters=False)
 
     # 2. execute the whitepaper notebook on the records, then render it
     bindir = str(Path(sys.executable).parent)

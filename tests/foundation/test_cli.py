@@ -8,7 +8,8 @@ from tests.conftest import cli
 
 
 def test_help_lists_subcommands() -> None:
-    for cmd in (["casestudies", "--help"], [sys.executable, "-m", "casestudies", "--help"]):
+    script = str(Path(sys.executable).parent / "casestudies")  # the console script of this environment
+    for cmd in ([script, "--help"], [sys.executable, "-m", "casestudies", "--help"]):
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0
         for sub in ("sweep", "status", "report", "clean", "generate", "bench"):

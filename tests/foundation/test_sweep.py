@@ -85,7 +85,8 @@ def test_sweep_records_failure_and_report(tmp_path: Path) -> None:
     assert "injected-parameters" not in html and "_cs_runlog" not in html
     for rid, _ in plan.runs:
         assert f"runs/toy_case/{rid}.html" in html
-        assert (root / "report" / "_build" / "runs" / "toy_case" / f"{rid}.html").exists()
+        page = (root / "report" / "_build" / "runs" / "toy_case" / f"{rid}.html").read_text()
+        assert "# Parameters" in page and "_cs_runlog" not in page  # run pages show what ran
 
 
 def _wait_for(pred, timeout: float = 120.0, every: float = 0.1) -> None:
