@@ -97,7 +97,7 @@ PHOTOS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_photo(name: str) -> np.ndarray:
     """A background photograph (HxWx3 uint8) by name; see ``PHOTOS``."""
     try:

@@ -14,14 +14,24 @@ import numpy as np
 
 from casestudies.data.synth import raster
 from casestudies.data.synth.accessories import (
-    Piece, accessory_rgb, clothing, face_mask, glasses, hat, headphones,
+    Piece,
+    accessory_rgb,
+    clothing,
+    face_mask,
+    glasses,
+    hat,
+    headphones,
 )
 from casestudies.data.synth.assets import load_scan
 from casestudies.data.synth.backgrounds import background
 from casestudies.data.synth.geometry import (
-    EYEBALL_RADIUS, EXPRESSION_SHAPES, MAT_EYE, MAT_HAIR, MAT_MOUTH, MAT_SKIN, SHAPES, HeadModel, head_model,
+    EYEBALL_RADIUS,
+    MAT_SKIN,
+    SHAPES,
+    HeadModel,
+    head_model,
 )
-from casestudies.data.synth.hair import N_SEG, hair_colour, scalp_strands, short_strands
+from casestudies.data.synth.hair import hair_colour, scalp_strands, short_strands
 from casestudies.data.synth.knobs import GENERATOR_VERSION, validate_params
 from casestudies.data.synth.post import blur_layers, colour_jitter, jpeg, rough_landmarks, rough_seg
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
@@ -413,7 +423,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
 
 
 def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray, tol: float = 0.004) -> np.ndarray:
-    """Depth test: a point is visible if a surface within ``tol`` metres lies at its pixel (3x3)."""
+    """Depth test: visible if a surface within ``tol`` metres of the point lies in its 3x3 pixel window
+    and scalp hair covers less than half of its pixel. Physical, not annotator, visibility: jaw-outline
+    points just behind the cheek's silhouette count as hidden."""
     h, w = zbuf.shape
     out = np.zeros(len(pts2), bool)
     for i, (x, y) in enumerate(pts2):
@@ -465,4 +477,5 @@ def _draw_strands(strands, slabel, scol, R, t, f, K, zbuf, light_dir, light_rgb,
     alpha[m] = new_a
     cover = hcov >= 0.5
     seg[cover] = hlab[cover]
-    return hcov
+    # scalp hair hides what is under it; brow and beard strands grow on the points they mark
+    return np.where(hlab == FS.index("hair"), hcov, 0.0).astype(np.float32)

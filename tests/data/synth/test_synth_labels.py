@@ -1,0 +1,91 @@
+"""Landmarks, segmentation, depth and alpha agree with each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from casestudies.data.synth import render_sample
+from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
+from tests.data.synth.synth_fixtures import SIZE, bare_params
+
+EYE = {36 + k: FS.index("right_eye") for k in range(6)} | {42 + k: FS.index("left_eye") for k in range(6)}
+FACE = [FS.index(c) for c in ("skin", "nose", "right_eye", "left_eye", "top_lip", "bottom_lip")]
+
+
+def _window(a: np.ndarray, x: float, y: float) -> np.ndarray:
+    ix, iy = int(round(x)), int(round(y))
+    return a[max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2]
+
+
+@pytest.mark.parametrize("yaw", [0.0, 35.0])
+def test_visible_landmarks_lie_on_the_rendered_surface(yaw):
+    s = render_sample(bare_params(yaw=yaw, hair_density=0.8), size=SIZE, seed=3)
+    z = np.array(s["meta"]["landmarks_depth"])
+    vis = s["landmarks_visible"]
+    assert vis.sum() >= 40
+    exact = []
+    for i in np.nonzero(vis)[0]:
+        x, y = s["landmarks"][i]
+        win = _window(s["depth"], x, y)
+        assert np.abs(win - z[i]).min() < 0.004, i
+        exact.append(abs(s["depth"][int(round(y)), int(round(x))] - z[i]))
+    assert np.median(exact) < 0.002
+
+
+def test_frontal_mostly_visible_and_turned_head_hides_far_side(frontal):
+    # the 51 inner points face the camera; jaw-outline points may sit just behind the cheek outline
+    assert frontal["landmarks_visible"][17:].sum() >= 48
+    s = render_sample(bare_params(yaw=55.0), size=SIZE, seed=3)
+    # yaw > 0 turns the face to the image right: the subject's left jaw (12-16) and brow tail go out of sight
+    assert not s["landmarks_visible"][12:17].any() and not s["landmarks_visible"][26]
+    assert s["landmarks_visible"][0:5].all()
+
+
+def test_eye_landmarks_and_pupils_fall_in_eye_classes(frontal):
+    s = frontal
+    for i, cls in EYE.items():
+        if s["landmarks_visible"][i]:
+            assert (_window(s["seg"], *s["landmarks"][i]) == cls).any(), i
+    for k, cls in enumerate((FS.index("right_eye"), FS.index("left_eye"))):
+        x, y = s["pupils"][k]
+        assert s["seg"][int(round(y)), int(round(x))] == cls
+        assert s["meta"]["pupils_visible"][k]
+    # the subject's right eye is on the image left
+    assert s["landmarks"][36, 0] < s["landmarks"][45, 0]
+    assert s["pupils"][0, 0] < s["pupils"][1, 0]
+
+
+def test_alpha_is_one_on_face_zero_on_background_fractional_on_hair(hairy):
+    s = hairy
+    face = np.isin(s["seg"], FACE)
+    assert face.sum() > 100 and (s["alpha"][face] == 1.0).all()
+    bg = s["alpha"] == 0
+    assert bg.sum() > 100 and (s["seg"][bg] == 0).all()
+    frac = (s["alpha"] > 0.02) & (s["alpha"] < 0.98)
+    assert frac.sum() > 20
+    near_hair = np.zeros_like(frac)
+    hair = s["seg"] == FS.index("hair")
+    for dy in (-2, -1, 0, 1, 2):
+        for dx in (-2, -1, 0, 1, 2):
+            near_hair |= np.roll(np.roll(hair, dy, 0), dx, 1)
+    assert near_hair[frac].mean() > 0.9
+
+
+def test_image_is_the_exact_composite_of_its_layers(hairy):
+    s = hairy
+    a = s["alpha"][..., None]
+    comp = a * s["foreground"].astype(np.float32) + (1 - a) * s["background"].astype(np.float32)
+    assert s["meta"]["composite_exact"]
+    assert np.abs(comp - s["image"].astype(np.float32)).max() <= 0.5 + 1e-3
+
+
+def test_depth_and_normals_only_where_a_surface_is(frontal):
+    s = frontal
+    surf = s["depth"] > 0
+    assert (s["alpha"][surf] > 0).all()
+    n = np.linalg.norm(s["normals"], axis=-1)
+    assert np.allclose(n[surf], 1, atol=2e-3) and (n[~surf] == 0).all()
+    # camera-facing normals on the face point towards the camera (negative z, OpenCV axes)
+    face = np.isin(s["seg"], FACE)
+    assert (s["normals"][face][:, 2] < 0).mean() > 0.95
