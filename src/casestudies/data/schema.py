@@ -127,16 +127,34 @@ def _mirror_points(points: np.ndarray, width: int, perm: np.ndarray) -> np.ndarr
     return tx.flip_landmarks(points.astype(np.float32), width, perm).astype(np.float32)
 
 
+def _negate_x(vec: Any) -> Any:
+    if isinstance(vec, (list, tuple, np.ndarray)) and len(vec) == 3 and np.isscalar(vec[0]):
+        return [-float(vec[0]), float(vec[1]), float(vec[2])]
+    return vec
+
+
 def _mirror_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """Copy meta; negate yaw/roll of a head pose and the x of a gaze vector; toggle ``hflipped``."""
+    """Copy meta and mirror the known per-image labels in it; toggle ``hflipped``.
+
+    Head pose (``pose`` / ``head_pose`` dicts): yaw and roll negate. Gaze: a 3-vector's x negates;
+    a dict's ``yaw`` and its ``vector_cam`` / ``vector`` x negate. ``pupils_visible`` swaps.
+    """
     out = dict(meta)
     for key in ("head_pose", "pose"):
         pose = out.get(key)
         if isinstance(pose, Mapping) and {"yaw", "roll"} <= set(pose):
             out[key] = {**pose, "yaw": -float(pose["yaw"]), "roll": -float(pose["roll"])}
     gaze = out.get("gaze")
-    if isinstance(gaze, (list, tuple, np.ndarray)) and len(gaze) == 3 and np.isscalar(gaze[0]):
-        out["gaze"] = [-float(gaze[0]), float(gaze[1]), float(gaze[2])]
+    if isinstance(gaze, Mapping):
+        gaze = {k: _negate_x(v) if k in ("vector_cam", "vector") else v for k, v in gaze.items()}
+        if "yaw" in gaze:
+            gaze["yaw"] = -float(gaze["yaw"])
+        out["gaze"] = gaze
+    elif gaze is not None:
+        out["gaze"] = _negate_x(gaze)
+    vis = out.get("pupils_visible")
+    if isinstance(vis, (list, tuple)) and len(vis) == 2:
+        out["pupils_visible"] = [vis[1], vis[0]]
     out["hflipped"] = not bool(meta.get("hflipped", False))
     return out
 
@@ -149,8 +167,10 @@ def hflip_sample(sample: Mapping[str, Any]) -> Sample:
     3. Landmarks: ``x -> W - 1 - x`` (pixel-centre origin), indices permuted by ``IBUG68_FLIP``;
        ``landmarks_visible`` follows the same permutation; the two pupils swap rows.
     4. ``normals``: the x component is negated (the camera's x axis points to image right).
-    5. ``meta``: head-pose yaw/roll and gaze x are negated when present; ``hflipped`` toggles.
-       Other meta (camera extrinsics, sampled parameters) is copied unchanged.
+    5. ``meta``: head-pose yaw/roll, gaze yaw and gaze-vector x are negated and
+       ``pupils_visible`` swaps when present; ``hflipped`` toggles. Other meta (camera
+       intrinsics/extrinsics, crop matrices, sampled parameters) is copied unchanged: with
+       ``hflipped`` set it describes the unmirrored image.
 
     ``landmarks106`` (LaPa's own scheme) has no published flip permutation: a sample holding it
     raises :class:`SampleError`; drop the key first.

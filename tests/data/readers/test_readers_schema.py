@@ -78,6 +78,16 @@ def test_hflip_mirrors_every_layer_and_swaps_sides() -> None:
     validate_sample(f)
 
 
+def test_hflip_mirrors_generator_style_meta() -> None:
+    s = full_sample()
+    s["meta"]["gaze"] = {"yaw": 5.0, "pitch": 2.0, "vector_cam": [0.3, -0.1, -0.9]}
+    s["meta"]["pupils_visible"] = [True, False]
+    m = hflip_sample(s)["meta"]
+    assert m["gaze"]["yaw"] == -5.0 and m["gaze"]["pitch"] == 2.0
+    assert m["gaze"]["vector_cam"] == pytest.approx([-0.3, -0.1, -0.9])
+    assert m["pupils_visible"] == [False, True]
+
+
 def test_hflip_twice_is_identity() -> None:
     s = full_sample(3)
     g = hflip_sample(hflip_sample(s))

@@ -107,7 +107,8 @@ class FaceSynthetics(Reader):
         points = read_xy_lines(self._path(item, "_ldmks.txt"), N_LDMKS, self.ldmk_offset)
         meta: dict[str, Any] = {"source_id": item.stem, "path": str(img_path)}
         if self.manifest is not None:
-            meta["generator"] = {k: v for k, v in self.manifest.items() if k != "ids"}
+            # scalars only: the manifest's per-id lists (ids, params) stay out of every sample
+            meta["generator"] = {k: v for k, v in self.manifest.items() if not isinstance(v, (list, dict))}
         sample: Sample = {
             "image": image,
             "seg": seg,
