@@ -97,6 +97,19 @@ def _wait_for(pred, timeout: float = 120.0, every: float = 0.1) -> None:
         time.sleep(every)
 
 
+def _processes_with_env(marker: str) -> list[int]:
+    """PIDs of live processes whose environment contains ``marker`` (Linux /proc)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if marker.encode() in (d / "environ").read_bytes() and b"State:\tZ" not in (d / "status").read_bytes():
+                    pids.append(int(d.name))
+            except OSError:
+                continue
+    return pids
+
+
 def _events(log: Path) -> Counter:
     if not log.exists():
         return Counter()
@@ -111,12 +124,13 @@ def test_sigkill_mid_sweep_then_resume(tmp_path: Path) -> None:
            "--no-progress", "--jobs", "2"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # kill once one run finished and a later one is mid-run (started, not finished)
-    _wait_for(lambda: sum(v for (k, _), v in _events(log).items() if k == "finish") >= 1
+    runs = root / "runs" / "toy_case"
+    _wait_for(lambda: len(list(runs.glob("*/done"))) >= 1
               and sum(v for (k, _), v in _events(log).items() if k == "start") >= 3)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    time.sleep(1.5)  # workers die with the sweep; kernels notice their parent is gone
-    runs = root / "runs" / "toy_case"
+    # workers die with the sweep (PDEATHSIG) and kernels notice their parent is gone: no orphans
+    _wait_for(lambda: not _processes_with_env(str(log)), timeout=15)
     done_before = {d.name: ((d / "done").read_text(), (d / "done").stat().st_ino) for d in runs.iterdir() if (d / "done").exists()}
     assert 1 <= len(done_before) < 4, "the kill should land after one run and before the last"
     for d in runs.iterdir():  # nothing half-written: a record is absent or complete
