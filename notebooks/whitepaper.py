@@ -66,4 +66,5 @@ display(Markdown(f"Built for profile **{profile}** from the records in `{runs_di
 if not records.empty:
     prov = provenance(records)
     prov["wall time total (s)"] = prov["wall time total (s)"].map(rp.fmt_seconds)
+    prov = prov.rename(columns={"wall time total (s)": "wall time total"})
     display(HTML(prov.to_html(index=False, border=0)))
