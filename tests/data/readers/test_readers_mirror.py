@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from casestudies.data import taxonomy as tx
-from casestudies.data.readers import open_dataset
+from casestudies.data.readers import DatasetError, open_dataset
 from casestudies.data.schema import hflip_sample
+from tests.data.readers import readers_fixtures as fx
 
 CASES = [
     ("lapa", "lapa_roots", "train", {}),
@@ -66,3 +68,15 @@ def test_lapa_subject_sides_option_keeps_file_ids(lapa_roots: dict[bool, Path]) 
     literal = open_dataset("lapa", lapa_roots[False], "train", sides="subject")[0]["seg"]
     np.testing.assert_array_equal(literal, tx.flip_lut("lapa11")[converted])
     assert not np.array_equal(literal, converted)
+
+
+def test_inverted_side_naming_is_an_error(tmp_path: Path) -> None:
+    """A LaPa copy whose ids already name the subject's sides, read with the default conversion."""
+    fx.write_lapa(tmp_path, {"train": fx.scenes(6, 70)})
+    for label in (tmp_path / "train" / "labels").iterdir():  # undo the fixture's image-side naming
+        cv2.imwrite(str(label), tx.flip_lut("lapa11")[cv2.imread(str(label), cv2.IMREAD_UNCHANGED)])
+    with pytest.raises(DatasetError, match=r"left/right look inverted: in 6 of 6 .*pass sides='subject'"):
+        open_dataset("lapa", tmp_path, "train")
+    ds = open_dataset("lapa", tmp_path, "train", sides="subject")
+    assert ds.report()["side_check"] == {"checked": 6, "right_eye_on_image_left": 6}
+    assert open_dataset("lapa", tmp_path, "train", check_sides=False).side_check is None

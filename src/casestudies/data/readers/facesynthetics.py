@@ -16,7 +16,8 @@ Splits: when ``root/<split>/`` exists it is read whole; otherwise the sorted ids
 contiguous blocks by ``fractions`` (train, val, test; default 0.9/0.05/0.05); ``"all"`` reads all.
 Landmarks are taken as 0-based pixel-centre coordinates (``ldmk_offset`` is subtracted if a copy
 uses another origin). Pupils are ordered to the subject's sides by the nearer eye contour.
-Sides: class names already follow the subject's sides.
+Sides: class names are taken to follow the subject's sides (``sides="subject"``, the default;
+``sides="image"`` swaps every left/right class). The open-time side check guards this.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from casestudies.data.readers.base import BadSampleError, DatasetError, Reader, require_dir
+from casestudies.data.readers.base import BadSampleError, DatasetError, Reader, require_dir, side_swap_lut
 from casestudies.data.readers.imageio import check_same_size, read_alpha, read_label, read_npy, read_rgb
 from casestudies.data.readers.landmarks import read_xy_lines
 from casestudies.data.schema import Sample, order_pupils
@@ -61,12 +62,15 @@ class FaceSynthetics(Reader):
         *,
         fractions: tuple[float, float, float] = (0.9, 0.05, 0.05),
         ldmk_offset: float = 0.0,
+        sides: str | None = None,
         **kw: Any,
     ) -> None:
         if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) < 0:
             raise DatasetError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
         self.fractions = tuple(fractions)
         self.ldmk_offset = ldmk_offset
+        self.sides = sides or self.default_sides
+        self._swap = side_swap_lut("facesynthetics19", self.sides)
         self.manifest: dict[str, Any] | None = None
         super().__init__(root, split, **kw)
 
@@ -104,6 +108,8 @@ class FaceSynthetics(Reader):
         seg_path = self._path(item, "_seg.png")
         seg = read_label(seg_path)
         check_same_size(seg_path, seg, hw, "segmentation")
+        if self._swap is not None:
+            seg = self._swap[seg]
         points = read_xy_lines(self._path(item, "_ldmks.txt"), N_LDMKS, self.ldmk_offset)
         meta: dict[str, Any] = {"source_id": item.stem, "path": str(img_path)}
         if self.manifest is not None:
