@@ -1,7 +1,8 @@
 """Decoding image files into Sample arrays, with errors that name the file.
 
 Pillow decodes every file: it keeps palette indices of label PNGs, reads 16-bit grayscale, and
-raises on a truncated file (``LOAD_TRUNCATED_IMAGES`` must stay False; we check it).
+raises on a truncated file (``LOAD_TRUNCATED_IMAGES`` must stay False; we check it). EXIF
+orientation is not applied: annotations are drawn on the stored pixel grid.
 """
 
 from __future__ import annotations
