@@ -17,6 +17,7 @@ from pathlib import Path
 
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "papermill": ("casestudies.bench", "bench_papermill"),
+    "loader": ("casestudies.data.bench_loader", "main"),
 }
 
 
