@@ -274,6 +274,7 @@ class HeadModel:
         k = rng.normal(size=(3, 24, 3)) * np.array([1, 1, 1]) * 300.0
         ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
+        self.cavity = _cavity(tv, self.lm0, self.eye_vid)
         self.points0_f32 = self.points0.astype(np.float32)
         self.basis_t = np.ascontiguousarray(self.basis.reshape(-1, len(SHAPES)).T)  # (K, N * 3)
         # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
@@ -282,9 +283,32 @@ class HeadModel:
         tint[np.isin(self.labels, [FS.index("right_ear"), FS.index("left_ear")])] = [1.0, 0.92, 0.9]
         det = self.detail @ np.array([0.6, 0.3, 0.25], np.float32)
         red = np.clip(self.detail[:, 1:2], 0, 1) * 0.1
-        self.skin_tint = tint
+        self.skin_tint = tint * self.cavity[:, None]
         self.skin_detail = (tint * 0.22 * det[:, None] - tint * red).astype(np.float32)
         self.skin_red = (red * np.array([0.7, 0.3, 0.3])).astype(np.float32)
+
+
+def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndarray:
+    """Per-vertex albedo multiplier that paints in the occlusion real faces show (the template has none):
+    eye sockets, a lash line along the upper lids, nostrils, mouth corners, the sides of the nose."""
+    occ = np.zeros(len(v))
+    for idx, vid in zip((range(36, 42), range(42, 48)), eye_vid):
+        e = lm[list(idx)]
+        c = e.mean(0)
+        occ += 0.22 * _gauss(v, c + [0, 2 * MM, 0], 12 * MM)
+        # lash line: within ~1.5 mm above the upper-lid curve
+        up = e[[0, 1, 2, 3]]
+        y_up = np.interp(v[:, 0], up[np.argsort(up[:, 0]), 0], up[np.argsort(up[:, 0]), 1])
+        inside_x = (v[:, 0] > e[:, 0].min()) & (v[:, 0] < e[:, 0].max())
+        lash = inside_x & (v[:, 1] > y_up - 0.5 * MM) & (v[:, 1] < y_up + 1.6 * MM) & (v[:, 2] > e[:, 2].min() - 5 * MM)
+        occ[lash] += 0.55
+    for a in (31, 35):
+        occ += 0.6 * _gauss(v, (lm[a] * 0.6 + lm[33] * 0.4) + [0, 1.0 * MM, -2 * MM], 2.8 * MM)
+        occ += 0.12 * _gauss(v, (lm[a] + lm[27 if a == 31 else 27]) / 2 + [1.2 * (lm[a, 0] - lm[33, 0]), 0, 0], 6 * MM)
+    for a in (48, 54):
+        occ += 0.3 * _gauss(v, lm[a], 3 * MM)
+    occ += 0.15 * _gauss(v, (lm[33] + lm[51]) / 2, 4 * MM)  # philtrum shadow
+    return np.clip(1.0 - occ, 0.25, 1.0).astype(np.float32)
 
 
 def _tube_tris(n_rings: int, n_around: int) -> np.ndarray:

@@ -62,36 +62,40 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     root = pos[idx] + rng.normal(0, 0.002, (len(idx), 3))
     nrm = (root - c) / r**2
     nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
-    # 2. initial direction: along the normal, combed back and to the side; fringe strands fall forward
-    side = np.sign(root[:, 0] + 0.01)
-    comb = np.stack([0.6 * side, 0.3 + 0 * side, -1.0 + 0 * side], 1)
+    # 2. initial direction: tangent to the scalp, combed away from a parting and backwards, lifted a little;
+    #    fringe strands fall forward over the forehead, no lower than the brows
+    side = np.where(root[:, 0] >= 0, 1.0, -1.0)
+    comb = np.stack([0.5 * side, np.zeros_like(side), -0.7 + 0 * side], 1)
     front = root[:, 2] > 0.045
     bangs = front & (rng.random(len(idx)) < float(p["fringe"]))
-    comb[bangs] = [0.0, -0.4, 1.2]
-    d0 = nrm + comb * 0.8
+    comb[bangs] = [0.0, -0.3, 1.0]
+    comb -= (comb * nrm).sum(1, keepdims=True) * nrm  # project onto the tangent plane
+    d0 = comb / (np.linalg.norm(comb, axis=1, keepdims=True) + 1e-9) + 0.25 * nrm
     d0 /= np.linalg.norm(d0, axis=1, keepdims=True)
     lengths = length * rng.uniform(0.6, 1.0, len(idx))
-    lengths[bangs] = np.minimum(lengths[bangs], 0.07)
+    lengths[bangs] = np.minimum(lengths[bangs], np.maximum(root[bangs, 1] - 0.02, 0.01))
     seg = (lengths / N_SEG)[:, None]
-    # 3. integrate: bend towards gravity, stiffer for short hair
+    # 3. integrate: bend towards gravity; stay outside the skull and beside (not over) the face
     pts = np.empty((len(idx), N_SEG + 1, 3), np.float32)
     pts[:, 0] = root
     cur = root.copy()
     dirn = d0
     grav = np.array([0.0, -1.0, 0.0])
-    bend = np.clip(0.35 + 3.0 * length, 0.4, 1.2)
     for k in range(1, N_SEG + 1):
-        dirn = dirn + grav * bend * (k / N_SEG)
+        dirn = dirn + grav * 0.45
         dirn /= np.linalg.norm(dirn, axis=1, keepdims=True)
         cur = cur + dirn * seg
-        # keep outside the skull (inflated) so strands lie over the head
-        q = (cur - c) / (r * 1.04)
+        # above the skull's equator hair lies on the head (a shell 4-9 % outside the skull)
+        q = (cur - c) / r
         rad = np.linalg.norm(q, axis=1)
-        inside = rad < 1.0
-        cur[inside] = c + (q[inside] / rad[inside, None]) * r * 1.04
+        upper = cur[:, 1] > c[1] - 0.01
+        lim = np.where(upper, np.minimum(np.maximum(rad, 1.04), 1.09), np.maximum(rad, 1.04))
+        cur = c + q / rad[:, None] * lim[:, None] * r
+        face = (~bangs) & (cur[:, 1] < 0.015) & (cur[:, 2] > 0.0) & (np.abs(cur[:, 0]) < 0.082)
+        cur[face, 0] = np.where(cur[face, 0] >= 0, 0.082, -0.082)
         pts[:, k] = cur
     # 4. curl from the tile bank, in the plane normal to the root normal
-    amp = 0.008 * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
+    amp = 0.006 * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
     tiles = CURL_TILES[rng.integers(0, N_TILES, len(idx))]
     a = np.cross(nrm, [0.0, 1.0, 0.0])
     a /= np.linalg.norm(a, axis=1, keepdims=True) + 1e-9

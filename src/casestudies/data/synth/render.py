@@ -96,7 +96,7 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     if p["skin_texture"] == "scan":
         scan = scan_albedo()
         skin = labels == FS.index("skin")
-        alb = scan * (tone / scan[skin].mean(0))
+        alb = scan * (tone / scan[skin].mean(0)) * (0.5 + 0.5 * head.cavity[:, None])
     else:
         td = float(p["texture_detail"])
         # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
@@ -453,7 +453,7 @@ def _draw_strands(strands, slabel, scol, R, t, f, K, zbuf, light_dir, light_rgb,
             shade = shade + lc.mean() * (0.35 * np.sqrt(np.clip(1 - (tang @ ld) ** 2, 0, 1)) + 0.25)
         nseg = s.shape[1] - 1
         tip = np.tile(np.linspace(0.8, 1.1, nseg), len(s))
-        jitter = np.repeat(rng.uniform(0.75, 1.25, len(s)), nseg)
+        jitter = np.repeat(rng.uniform(0.85, 1.15, len(s)), nseg)
         cols.append(np.repeat(col, nseg, 0) * (shade * tip * jitter)[:, None])
         labs.append(np.repeat(lab, nseg))
         segs_a.append(a)
