@@ -292,7 +292,7 @@ def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndar
     """Per-vertex albedo multiplier that paints in the occlusion real faces show (the template has none):
     eye sockets, a lash line along the upper lids, nostrils, mouth corners, the sides of the nose."""
     occ = np.zeros(len(v))
-    for idx, vid in zip((range(36, 42), range(42, 48)), eye_vid):
+    for idx in (range(36, 42), range(42, 48)):
         e = lm[list(idx)]
         c = e.mean(0)
         occ += 0.22 * _gauss(v, c + [0, 2 * MM, 0], 12 * MM)

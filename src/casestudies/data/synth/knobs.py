@@ -110,6 +110,7 @@ KNOBS: dict[str, Knob] = {
     "blur": _k("post", 0, 1.2, "subject blur sigma, pixels at 128 px (alpha softens with it)"),
     "noise": _k("post", 0, 0.05, "sensor noise std, fraction of full scale"),
     "jpeg_quality": _k("post", 20, 100, "JPEG quality of the final image; 100 = no JPEG"),
+    "exposure": _k("post", -1, 1, "exposure in stops relative to auto-exposure (centre-weighted on the face)"),
     "brightness": _k("post", -0.15, 0.15, "added offset, fraction of full scale"),
     "contrast": _k("post", 0.75, 1.25, "gain about mid-grey"),
     "saturation": _k("post", 0.6, 1.3, "colour saturation gain"),

@@ -192,6 +192,11 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
                     r = iris_rgb[e, 0] * ring
                     g = iris_rgb[e, 1] * ring
                     bl = iris_rgb[e, 2] * ring
+                # the upper lid and lashes shade the top of the eyeball (camera y points down)
+                lid = min(1.0, max(0.0, (dy / ds + 0.45) / 0.9))
+                r *= 0.45 + 0.55 * lid
+                g *= 0.45 + 0.55 * lid
+                bl *= 0.45 + 0.55 * lid
             spec_k = mat_spec[mat]
             shine = mat_shine[mat]
             cr = ambient[0] * r

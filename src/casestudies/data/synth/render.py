@@ -106,7 +106,7 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
         alb[vid] = np.array([0.78, 0.60, 0.58]) * (0.5 + 0.5 * tone / tone.max())
     brow = np.isin(labels, [FS.index("right_brow"), FS.index("left_brow")])
     bd = float(p["brow_density"])
-    alb[brow] = alb[brow] * (1 - 0.8 * bd) + 0.8 * bd * hair_rgb * 0.8
+    alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * hair_rgb * 0.5  # brows darker than the hair
     return np.clip(alb, 0, 1).astype(np.float32)
 
 
@@ -199,7 +199,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         n = part.stop - part.start
         lab = part.label.copy()
         if name.startswith("eyeball"):
-            alb = np.tile([0.88, 0.86, 0.84], (n, 1))
+            alb = np.tile([0.74, 0.70, 0.67], (n, 1))
         elif name == "mouth":
             alb = np.where(head.mouth_teeth[:, None] > 0, [0.85, 0.82, 0.74], [0.35, 0.08, 0.08]) * 1.0
         elif name == "skull":
@@ -309,7 +309,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     eye_c_cam = (eye_c @ R.T + t).astype(np.float32)
     gaze_cam = np.tile((R @ gz).astype(np.float32), (2, 1))
     iris = np.tile(iris_rgb(float(p["eye_colour"])), (2, 1)).astype(np.float32)
-    eye_cos = np.array([np.cos(np.deg2rad(31.0)), np.cos(np.deg2rad(11.0 + 3 * float(p["ambient"])))], np.float32)
+    eye_cos = np.array([np.cos(np.deg2rad(37.0)), np.cos(np.deg2rad(13.0 + 4 * float(p["ambient"])))], np.float32)
     amb = (float(p["ambient"]) * np.array([1.0, 1.0, 1.0])).astype(np.float32)
     fg = np.zeros((h, w, 3), np.float32)
     seg = np.zeros((h, w), np.uint8)
@@ -352,7 +352,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
             s = short_strands(tn[ids], tnrm[ids], np.array([sgn * 1.0, 0.25, 0.0]), 0.007, rng)
             strands.append(s)
             slabel.append(np.full(k, FS.index(cls), np.uint8))
-            scol.append(np.tile(hair_rgb * 0.7, (k, 1)))
+            scol.append(np.tile(hair_rgb * 0.45, (k, 1)))
     if beard > 0.15:
         ids = np.nonzero(head.beard_zone)[0]
         k = int(len(ids) * 0.25 * beard * min(1.0, h / 128))
@@ -376,6 +376,12 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     fg = np.clip(fg, 0, 1)
     fg, alpha = blur_layers(fg, alpha, float(p["blur"]) * h / 128)
     noise = np.random.default_rng([seed, 7]).normal(0, float(p["noise"]), (h, w, 3)).astype(np.float32)
+    # auto-exposure: meter the visible face to mid-grey, then the exposure knob (stops); one gain for both layers
+    face = (seg == FS.index("skin")) & (alpha > 0.99)
+    lum = float(fg[face].mean()) if face.sum() > 4 else 0.45
+    lum = 0.7 * lum + 0.3 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg).mean())  # centre-weighted
+    gain = float(np.clip(0.45 / max(lum, 1e-3), 0.6, 3.0) * 2.0 ** float(p["exposure"]) * 0.85 + 0.15)
+    fg, bg = fg * gain, bg * gain
     fg = colour_jitter(fg, p) + noise
     bg = colour_jitter(bg, p) + noise
     fg8 = np.clip(fg * 255 + 0.5, 0, 255).astype(np.uint8)
