@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -37,7 +38,7 @@ class SynthFaces(Dataset):
     def __getitem__(self, i: int):
         if not 0 <= i < self.length:
             raise IndexError(i)
-        ss = np.random.SeedSequence([self.seed, self.epoch, int(i)])
+        ss = np.random.SeedSequence([self.seed, self.epoch, int(i), zlib.crc32(self.preset.encode())])
         a, b = ss.spawn(2)
         params = sample_params(self.preset, np.random.default_rng(a))
         s = render_sample(params, size=self.size, seed=int(b.generate_state(1)[0]), domain=self.preset)

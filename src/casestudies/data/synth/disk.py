@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import shutil
 import sys
+import zlib
 from pathlib import Path
 
 import cv2
@@ -89,16 +90,17 @@ def read_sample(directory: str | Path, idx: int) -> dict:
     return out
 
 
-def image_seeds(seed: int, idx: int) -> tuple[np.random.Generator, int]:
-    """(params rng, render seed) for image ``idx`` of a set with ``seed``: independent of the worker."""
-    ss = np.random.SeedSequence([int(seed), int(idx)])
+def image_seeds(seed: int, idx: int, preset: str = "") -> tuple[np.random.Generator, int]:
+    """(params rng, render seed) for image ``idx`` of a set with ``seed``: independent of the worker;
+    the preset name is mixed in so presets sharing a seed do not draw correlated parameters."""
+    ss = np.random.SeedSequence([int(seed), int(idx), zlib.crc32(preset.encode())])
     a, b = ss.spawn(2)
     return np.random.default_rng(a), int(b.generate_state(1)[0])
 
 
 def render_index(preset: str, seed: int, idx: int, size: int) -> dict:
     """The deterministic sample ``idx`` of the set (preset, seed, size)."""
-    rng, rseed = image_seeds(seed, idx)
+    rng, rseed = image_seeds(seed, idx, preset)
     return render_sample(sample_params(preset, rng), size=size, seed=rseed, domain=preset)
 
 
