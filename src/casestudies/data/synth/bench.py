@@ -85,10 +85,11 @@ def detected(det: cv2.CascadeClassifier, s: dict) -> bool:
 def realism(preset: str, size: int, n: int, out_dir: Path | None) -> dict:
     """Haar detection rate by |yaw| bin over ``n`` renders; saves an 8x8 gallery PNG to ``out_dir``."""
     det = haar_detector()
-    yaws, hits, tiles = [], [], []
+    yaws, hits, tiles, tones = [], [], [], []
     for i in range(n):
         s = render_index(preset, 0, i, size)
         yaws.append(abs(s["meta"]["pose"]["yaw"]))
+        tones.append(s["meta"]["params"]["skin_tone"])
         hits.append(detected(det, s))
         if len(tiles) < 64:
             tiles.append(s["image"])
@@ -98,8 +99,14 @@ def realism(preset: str, size: int, n: int, out_dir: Path | None) -> dict:
         m = (yaws_a >= lo) & (yaws_a < hi)
         rates[f"{lo}-{hi}"] = {"n": int(m.sum()), "rate": float(hits_a[m].mean()) if m.any() else None}
     front = yaws_a < 20
+    tones_a = np.array(tones)
+    by_tone = {}
+    for lo, hi in ((0.0, 0.5), (0.5, 1.01)):
+        m = front & (tones_a >= lo) & (tones_a < hi)
+        by_tone[f"{lo:g}-{min(hi, 1):g}"] = {"n": int(m.sum()), "rate": float(hits_a[m].mean()) if m.any() else None}
     out = {"preset": preset, "size": size, "n": n, "by_abs_yaw": rates,
            "rate_abs_yaw_lt_20": float(hits_a[front].mean()) if front.any() else None,
+           "abs_yaw_lt_20_by_skin_tone": by_tone,
            "is_standin": PRESETS[preset].is_standin}
     if out_dir is not None and tiles:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -138,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             r = realism(preset, args.realism_size, args.realism_n, args.out)
             results["realism"].append(r)
             bins = ", ".join(f"{k}: {v['rate']:.2f} (n={v['n']})" for k, v in r["by_abs_yaw"].items() if v["rate"] is not None)
-            print(f"haar {preset}: |yaw|<20 {r['rate_abs_yaw_lt_20']:.2f}; by |yaw| bin {bins}")
+            tone = ", ".join(f"{k}: {v['rate']:.2f}" for k, v in r["abs_yaw_lt_20_by_skin_tone"].items() if v["rate"] is not None)
+            print(f"haar {preset}: |yaw|<20 {r['rate_abs_yaw_lt_20']:.2f} (by skin tone {tone}); by |yaw| bin {bins}")
     results["load_avg_at_end"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_generator.json").write_text(json.dumps(results, indent=1))

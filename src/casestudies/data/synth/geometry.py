@@ -300,8 +300,8 @@ def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndar
         up = e[[0, 1, 2, 3]]
         y_up = np.interp(v[:, 0], up[np.argsort(up[:, 0]), 0], up[np.argsort(up[:, 0]), 1])
         inside_x = (v[:, 0] > e[:, 0].min()) & (v[:, 0] < e[:, 0].max())
-        lash = inside_x & (v[:, 1] > y_up - 0.5 * MM) & (v[:, 1] < y_up + 1.6 * MM) & (v[:, 2] > e[:, 2].min() - 5 * MM)
-        occ[lash] += 0.55
+        lash = inside_x & (v[:, 1] > y_up - 0.5 * MM) & (v[:, 1] < y_up + 2.2 * MM) & (v[:, 2] > e[:, 2].min() - 5 * MM)
+        occ[lash] += 0.7
     for a in (31, 35):
         occ += 0.6 * _gauss(v, (lm[a] * 0.6 + lm[33] * 0.4) + [0, 1.0 * MM, -2 * MM], 2.8 * MM)
         occ += 0.12 * _gauss(v, (lm[a] + lm[27 if a == 31 else 27]) / 2 + [1.2 * (lm[a, 0] - lm[33, 0]), 0, 0], 6 * MM)

@@ -102,8 +102,9 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
         # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
         alb = (tone.astype(np.float32)[None] * (head.skin_tint + td * head.skin_detail)
                + td * head.skin_red)
-    for vid in head.eye_vid:
-        alb[vid] = np.array([0.78, 0.60, 0.58]) * (0.5 + 0.5 * tone / tone.max())
+    for vid, vv in zip(head.eye_vid, head.eye_v):
+        # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
+        alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
     brow = np.isin(labels, [FS.index("right_brow"), FS.index("left_brow")])
     bd = float(p["brow_density"])
     alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * hair_rgb * 0.5  # brows darker than the hair
@@ -199,7 +200,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         n = part.stop - part.start
         lab = part.label.copy()
         if name.startswith("eyeball"):
-            alb = np.tile([0.74, 0.70, 0.67], (n, 1))
+            alb = np.tile([0.68, 0.64, 0.61], (n, 1))
         elif name == "mouth":
             alb = np.where(head.mouth_teeth[:, None] > 0, [0.85, 0.82, 0.74], [0.35, 0.08, 0.08]) * 1.0
         elif name == "skull":
