@@ -73,3 +73,17 @@ def test_dataset_is_deterministic_per_epoch():
     ds.set_epoch(1)
     assert not np.array_equal(a, ds[1]["image"])
     assert len(ds) == 2
+
+
+def test_facesynthetics_reader_reads_generator_output(tmp_path):
+    from casestudies.data.readers.facesynthetics import FaceSynthetics
+
+    d = generate("synthetic", 3, 48, 2, tmp_path / "fs", progress=False)
+    ds = FaceSynthetics(d, "all")
+    assert len(ds) == 3
+    for i in range(3):
+        got, ref = ds[i], read_sample(d, i)
+        for k in ("image", "seg", "landmarks", "pupils", "alpha", "foreground", "background", "depth", "normals",
+                  "landmarks_visible"):
+            assert np.array_equal(got[k], ref[k]), k
+        assert got["meta"]["generator"]["generator_version"] == GENERATOR_VERSION
