@@ -33,12 +33,13 @@ def _warm(args: tuple) -> int:
     return os.getpid()
 
 
-def _render(args: tuple) -> tuple[int, float]:
+def _render(args: tuple) -> tuple[int, float, float]:
     preset, seed, idx, size, out = args
+    t0 = time.process_time()
     s = render_index(preset, seed, idx, size)
     if out:
         write_sample(Path(out), idx, s)
-    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, time.process_time() - t0
 
 
 def throughput(preset: str, size: int, n: int, workers: int, disk: bool = False) -> dict:
@@ -59,10 +60,13 @@ def throughput(preset: str, size: int, n: int, workers: int, disk: bool = False)
             else:
                 os.environ[k] = v
     rss: dict[int, float] = {}
-    for pid, r in res:
+    for pid, r, _ in res:
         rss[pid] = max(rss.get(pid, 0.0), r)
+    cpu = sum(c for _, _, c in res)
+    # images per CPU-second x workers: what the workers reach on otherwise idle cores
     return {"preset": preset, "size": size, "n": n, "workers": workers, "disk": disk, "seconds": dt,
-            "images_per_s": n / dt, "peak_rss_mib_per_worker": sorted(rss.values())}
+            "images_per_s": n / dt, "cpu_ms_per_image": 1e3 * cpu / n, "images_per_s_if_cores_idle": workers * n / cpu,
+            "peak_rss_mib_per_worker": sorted(rss.values())}
 
 
 def haar_detector() -> cv2.CascadeClassifier:
@@ -139,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             r = throughput("synthetic", size, args.n, args.workers, args.disk)
             results["speed"].append(r)
             print(f"speed {size}px x{args.workers} workers{' +disk' if args.disk else ''}: "
-                  f"{r['images_per_s']:.1f} img/s, peak RSS/worker {max(r['peak_rss_mib_per_worker']):.0f} MiB")
+                  f"{r['images_per_s']:.1f} img/s wall ({r['cpu_ms_per_image']:.1f} CPU-ms/image -> "
+                  f"{r['images_per_s_if_cores_idle']:.1f} img/s on idle cores), "
+                  f"peak RSS/worker {max(r['peak_rss_mib_per_worker']):.0f} MiB")
     if not args.skip_realism:
         for preset in args.presets:
             r = realism(preset, args.realism_size, args.realism_n, args.out)
