@@ -82,3 +82,15 @@ def test_config_names_are_checked():
     assert TrainConfig.from_dict({"epochs": 3}).epochs == 3
     identity = TrainConfig().identity()
     assert "lr" in identity and "num_workers" not in identity and "progress" not in identity
+
+
+def test_deterministic_mode_is_restored():
+    import torch.utils.deterministic as tud
+
+    from casestudies.training import deterministic_algorithms
+
+    assert not torch.are_deterministic_algorithms_enabled()
+    with deterministic_algorithms(True):
+        assert torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.benchmark
+        assert tud.fill_uninitialized_memory is False
+    assert not torch.are_deterministic_algorithms_enabled() and tud.fill_uninitialized_memory is True

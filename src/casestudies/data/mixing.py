@@ -15,6 +15,7 @@ Semantics (what the schedules and the whitepaper rely on):
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -58,19 +59,19 @@ class DomainDataset(Dataset):
     """Concatenated parts ``(dataset, indices or None for all, domain id)`` with a domain per item."""
 
     def __init__(self, parts: Sequence[tuple[Dataset, Sequence[int] | None, int]]) -> None:
-        self.parts: list[tuple[Dataset, np.ndarray, int]] = []
+        self.parts: list[tuple[Dataset, Sequence[int], int]] = []
         for ds, idx, domain in parts:
-            index = np.arange(len(ds)) if idx is None else np.asarray(idx, dtype=np.int64)
+            index = range(len(ds)) if idx is None else np.asarray(idx, dtype=np.int64).tolist()
             self.parts.append((ds, index, int(domain)))
         sizes = [len(index) for _, index, _ in self.parts]
-        self._ends = np.cumsum(sizes)
+        self._ends = np.cumsum(sizes).tolist()  # python ints: bisect is cheaper than numpy per item
         self.domains = np.concatenate(
             [np.full(s, d, dtype=np.int64) for s, (_, _, d) in zip(sizes, self.parts)]
             or [np.zeros(0, dtype=np.int64)]
         )
 
     def __len__(self) -> int:
-        return int(self._ends[-1]) if len(self._ends) else 0
+        return self._ends[-1] if self._ends else 0
 
     def counts(self) -> dict[int, int]:
         """Items per domain id."""
@@ -80,10 +81,9 @@ class DomainDataset(Dataset):
     def __getitem__(self, i: int) -> dict[str, Any]:
         if not 0 <= i < len(self):
             raise IndexError(i)
-        p = int(np.searchsorted(self._ends, i, side="right"))
+        p = bisect.bisect_right(self._ends, i)
         ds, index, domain = self.parts[p]
-        start = int(self._ends[p - 1]) if p else 0
-        item = ds[int(index[i - start])]
+        item = ds[index[i - (self._ends[p - 1] if p else 0)]]
         if not isinstance(item, Mapping):
             raise TypeError(f"items must be mappings (dicts), got {type(item).__name__}")
         out = dict(item)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.utils.deterministic
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
@@ -130,21 +131,29 @@ def seed_everything(seed: int) -> None:
 
 @contextmanager
 def deterministic_algorithms(enabled: bool = True) -> Iterator[None]:
-    """``torch.use_deterministic_algorithms`` (warn only) and no cuDNN autotuning, restored on exit."""
+    """``torch.use_deterministic_algorithms`` (warn only) and no cuDNN autotuning, restored on exit.
+
+    PyTorch's NaN-filling of fresh tensors (``fill_uninitialized_memory``, a debugging aid that
+    costs about 3 % on a CPU DeepLabV3+ step) is switched off meanwhile.
+    """
+    fill = torch.utils.deterministic
     before = (
         torch.are_deterministic_algorithms_enabled(),
         torch.is_deterministic_algorithms_warn_only_enabled(),
         torch.backends.cudnn.benchmark,
+        fill.fill_uninitialized_memory,
     )
     if enabled:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # effective before CUDA starts
         torch.use_deterministic_algorithms(True, warn_only=True)
+        fill.fill_uninitialized_memory = False
     torch.backends.cudnn.benchmark = not enabled
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
         torch.backends.cudnn.benchmark = before[2]
+        fill.fill_uninitialized_memory = before[3]
 
 
 def _seed_worker(worker_id: int) -> None:
@@ -333,7 +342,7 @@ def fit(
                     scaler.update()
                 schedule.step()
                 n = _batch_len(cpu_batch)
-                loss_sum += loss.detach().float() * n
+                loss_sum.add_(loss.detach(), alpha=n)
                 n_images += n
                 bar.update(1)
             seconds = time.perf_counter() - t0
