@@ -176,6 +176,8 @@ class HeadModel:
         self.template_tris = tris
         self.labels = reg["labels"].astype(np.uint8)
         self.uv = reg["uv"].astype(np.float32)
+        # ambient occlusion baked into the albedo (darkens sockets, nostrils, ears, under the chin)
+        self.ao_shade = (0.45 + 0.55 * reg["ao"].astype(np.float32) / 255.0) ** 0.8
         v64 = v.astype(np.float64)
         # 1. landmark vertices (snap landmarks to the nearest vertex so they lie on the surface)
         self.lm_vid = np.argmin(((v64[None] - self.lm0[:, None]) ** 2).sum(-1), axis=1)
@@ -283,7 +285,7 @@ class HeadModel:
         tint[np.isin(self.labels, [FS.index("right_ear"), FS.index("left_ear")])] = [1.0, 0.92, 0.9]
         det = self.detail @ np.array([0.6, 0.3, 0.25], np.float32)
         red = np.clip(self.detail[:, 1:2], 0, 1) * 0.1
-        self.skin_tint = tint * self.cavity[:, None]
+        self.skin_tint = tint * (self.cavity * self.ao_shade)[:, None]
         self.skin_detail = (tint * 0.22 * det[:, None] - tint * red).astype(np.float32)
         self.skin_red = (red * np.array([0.7, 0.3, 0.3])).astype(np.float32)
 

@@ -13,6 +13,8 @@ Labels are FaceSynthetics-19 ids decided by geometric rules on the 68 3D landmar
 6. neck: below the jaw line 0-16 (interpolated along x) and beside/behind the jaw corners;
 7. everything else is skin.
 
+AO: per-vertex ambient occlusion from 64 orthographic depth maps (``ambient_occlusion``).
+
 UVs: the template is aligned to the menpo3d ``james`` scan by a similarity fit of the 68 landmarks and
 each vertex takes the texture coordinate of the closest point on the scan's surface.
 """
@@ -145,11 +147,52 @@ def _closest_uv(pts: np.ndarray, sv: np.ndarray, faces: np.ndarray, suv: np.ndar
     return np.clip(uv, 0, 1)
 
 
+def ambient_occlusion(v: np.ndarray, tris: np.ndarray, n_dirs: int = 64, res: int = 512) -> np.ndarray:
+    """Per-vertex ambient occlusion of the template (1 = open sky, 0 = fully occluded).
+
+    For ``n_dirs`` directions on the front hemisphere (the template is open at the back), the mesh is
+    z-buffered orthographically along the direction; a vertex is lit from it when nothing lies more
+    than 1 mm in front of it. Visibilities are averaged with cosine weights about the vertex normal.
+    """
+    from casestudies.data.synth.raster import raster_triangles, vertex_normals
+
+    v32 = v.astype(np.float32)
+    nrm = vertex_normals(v32, tris)
+    i = np.arange(n_dirs) + 0.5
+    phi = np.arccos(1 - i / n_dirs * 1.1)  # polar angle from +z, up to ~95 degrees
+    th = np.pi * (1 + 5**0.5) * i
+    dirs = np.stack([np.sin(phi) * np.cos(th), np.sin(phi) * np.sin(th), np.cos(phi)], -1)
+    centre = v.mean(0)
+    scale = res / 0.32
+    acc = np.zeros(len(v))
+    wsum = np.zeros(len(v))
+    for d in dirs:
+        w = -d  # depth increases away from the sky direction
+        u = np.cross(w, [0.0, 1.0, 0.0] if abs(w[1]) < 0.9 else [1.0, 0.0, 0.0])
+        u /= np.linalg.norm(u)
+        b = np.cross(w, u)
+        q = (v - centre) @ np.stack([u, b, w]).T
+        qx = (q[:, 0] * scale + res / 2).astype(np.float32)
+        qy = (q[:, 1] * scale + res / 2).astype(np.float32)
+        qz = (q[:, 2] + 1.0).astype(np.float32)
+        zb = np.full((res, res), np.inf, np.float32)
+        raster_triangles(qx, qy, qz, tris, zb, np.full((res, res), -1, np.int32), np.zeros((res, res, 2), np.float32),
+                         True, 0, False)
+        ix = np.clip(np.round(qx).astype(int), 0, res - 1)
+        iy = np.clip(np.round(qy).astype(int), 0, res - 1)
+        lit = qz <= zb[iy, ix] + 1e-3
+        cw = np.clip(nrm @ d, 0, None)
+        acc += cw * lit
+        wsum += cw
+    return np.where(wsum > 0, acc / np.maximum(wsum, 1e-9), 1.0)
+
+
 def main() -> None:
-    v, _, lm = load_template()
+    v, tris, lm = load_template()
     labels = derive_labels(v.astype(np.float64), lm.astype(np.float64))
     uv = scan_uvs(v.astype(np.float64), lm.astype(np.float64))
-    np.savez_compressed(REGIONS_PATH, labels=labels, uv=uv.astype(np.float16))
+    ao = ambient_occlusion(v.astype(np.float64), tris)
+    np.savez_compressed(REGIONS_PATH, labels=labels, uv=uv.astype(np.float16), ao=np.round(ao * 255).astype(np.uint8))
     counts = {FS.classes[i]: int((labels == i).sum()) for i in np.unique(labels)}
     print(f"wrote {REGIONS_PATH} ({REGIONS_PATH.stat().st_size / 1024:.0f} KiB): {counts}")
 

@@ -248,17 +248,38 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
         by = y1[s]
         wd = width[s]
         r = 0.5 * wd + 1.0
-        xmin = max(int(math.floor(min(ax, bx) - r)), 0)
-        xmax = min(int(math.ceil(max(ax, bx) + r)), w - 1)
-        ymin = max(int(math.floor(min(ay, by) - r)), 0)
-        ymax = min(int(math.ceil(max(ay, by) + r)), h - 1)
-        if xmin > xmax or ymin > ymax:
-            continue
         dx = bx - ax
         dy = by - ay
         l2 = dx * dx + dy * dy + 1e-12
-        for py in range(ymin, ymax + 1):
-            for px in range(xmin, xmax + 1):
+        xmajor = abs(dx) >= abs(dy)
+        # walk the major axis; visit only the band of pixels within r of the segment
+        if xmajor:
+            lo = max(int(math.floor(min(ax, bx) - r)), 0)
+            hi = min(int(math.ceil(max(ax, bx) + r)), w - 1)
+            slope = dy / dx if dx != 0.0 else 0.0
+        else:
+            lo = max(int(math.floor(min(ay, by) - r)), 0)
+            hi = min(int(math.ceil(max(ay, by) + r)), h - 1)
+            slope = dx / dy if dy != 0.0 else 0.0
+        half = r * math.sqrt(1.0 + slope * slope)
+        for m in range(lo, hi + 1):
+            if xmajor:
+                mc = min(max(float(m), min(ax, bx)), max(ax, bx))
+                cc = ay + (mc - ax) * slope
+                n_lo = max(int(math.floor(cc - half)), 0)
+                n_hi = min(int(math.ceil(cc + half)), h - 1)
+            else:
+                mc = min(max(float(m), min(ay, by)), max(ay, by))
+                cc = ax + (mc - ay) * slope
+                n_lo = max(int(math.floor(cc - half)), 0)
+                n_hi = min(int(math.ceil(cc + half)), w - 1)
+            for n in range(n_lo, n_hi + 1):
+                if xmajor:
+                    px = m
+                    py = n
+                else:
+                    px = n
+                    py = m
                 t = ((px - ax) * dx + (py - ay) * dy) / l2
                 t = min(1.0, max(0.0, t))
                 qx = ax + t * dx - px

@@ -40,8 +40,8 @@ HEAD_HEIGHT = 0.23  # chin to crown, metres (framing)
 LOOK_AT = np.array([0.0, 0.005, 0.03])  # framing centre in the head frame
 PIVOT = np.array([0.0, -0.07, -0.01])  # neck pivot of the head rotation
 CV = np.diag([1.0, -1.0, -1.0])  # world (y up, z to viewer) -> camera (y down, z forward)
-MAT_SPEC = np.array([0.12, 0.9, 0.6, 0.03, 0.25, 0.3], np.float32)  # skin, eye, glossy, cloth, hair, mouth
-MAT_SHINE = np.array([12.0, 80.0, 60.0, 4.0, 20.0, 20.0], np.float32)
+MAT_SPEC = np.array([0.18, 0.9, 0.6, 0.03, 0.25, 0.3], np.float32)  # skin, eye, glossy, cloth, hair, mouth
+MAT_SHINE = np.array([14.0, 80.0, 60.0, 4.0, 20.0, 20.0], np.float32)
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
                       [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
 HAIR_WIDTH_PX = 0.6
@@ -96,7 +96,7 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     if p["skin_texture"] == "scan":
         scan = scan_albedo()
         skin = labels == FS.index("skin")
-        alb = scan * (tone / scan[skin].mean(0)) * (0.5 + 0.5 * head.cavity[:, None])
+        alb = scan * (tone / scan[skin].mean(0)) * ((0.5 + 0.5 * head.cavity) * (0.3 + 0.7 * head.ao_shade))[:, None]
     else:
         td = float(p["texture_detail"])
         # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
@@ -231,7 +231,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     for pc in pieces + body:
         add(pc.verts, pc.tris, pc.albedo, np.full(len(pc.verts), pc.label, np.uint8), np.full(len(pc.verts), pc.material, np.uint8))
     n_body_start = sum(len(x) for x in verts) - len(body[0].verts)
-    world = np.concatenate(verts).astype(np.float64)
+    world = np.concatenate(verts).astype(np.float32)
     all_tris = np.ascontiguousarray(np.concatenate(tris).astype(np.int32))
     albedo = np.ascontiguousarray(np.concatenate(albs).astype(np.float32))
     label = np.ascontiguousarray(np.concatenate(labs).astype(np.uint8))
@@ -252,9 +252,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
 
     R, t = extr(r_head)
     Rb, tb = extr(r_body)
-    cam = world @ R.T + t
-    cam[n_body_start:] = world[n_body_start:] @ Rb.T + tb
-    cam = cam.astype(np.float32)
+    cam = world @ R.T.astype(np.float32) + t.astype(np.float32)
+    cam[n_body_start:] = world[n_body_start:] @ Rb.T.astype(np.float32) + tb.astype(np.float32)
     sx = (cam[:, 0] / cam[:, 2] * f + K[0, 2]).astype(np.float32)
     sy = (cam[:, 1] / cam[:, 2] * f + K[1, 2]).astype(np.float32)
     sz = np.ascontiguousarray(cam[:, 2])
@@ -280,11 +279,11 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     nl = len(lights)
     light_dir = np.array(lights, np.float32).reshape(nl, 3)
     light_rgb = np.array(colours, np.float32).reshape(nl, 3)
-    sm = 96 if h <= 128 else 128
+    sm = 192 if h <= 128 else 256
     smaps = np.full((max(nl, 1), sm, sm), np.inf, np.float32)
     sbasis = np.zeros((max(nl, 1), 3, 3), np.float32)
     sorigin = np.zeros((max(nl, 1), 3), np.float32)
-    extent = 0.6
+    extent = 0.5
     sscale = np.full(max(nl, 1), sm / extent, np.float32)
     centre = (LOOK_AT - cam_c) * [1, -1, -1] + shift * [1, -1, 1]
     for i in range(nl):
@@ -296,7 +295,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         origin = (centre - wv * 1.0).astype(np.float32)
         sbasis[i], sorigin[i] = basis, origin
         if p["shadows"] == "on":
-            q = (cam - origin) @ basis.T
+            q = (cam - origin) @ basis.T  # float32
             qx = (q[:, 0] * sscale[i] + (sm - 1) / 2).astype(np.float32)
             qy = (q[:, 1] * sscale[i] + (sm - 1) / 2).astype(np.float32)
             qz = np.ascontiguousarray(q[:, 2].astype(np.float32))
@@ -344,13 +343,13 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     slabel = [np.full(len(strands[0]), FS.index("hair"), np.uint8)]
     scol = [np.tile(hair_rgb, (len(strands[0]), 1))]
     tn = pts[: head.n_template]
-    tnrm = nrm[: head.n_template] @ R  # camera -> head frame
+    R32 = R.astype(np.float32)
     for cls, sgn in (("right_brow", -1.0), ("left_brow", 1.0)):
         ids = np.nonzero(head.labels == FS.index(cls))[0]
         k = int(len(ids) * 0.4 * float(p["brow_density"]))
         if k:
             ids = rng.choice(ids, k)
-            s = short_strands(tn[ids], tnrm[ids], np.array([sgn * 1.0, 0.25, 0.0]), 0.007, rng)
+            s = short_strands(tn[ids], nrm[ids] @ R32, np.array([sgn * 1.0, 0.25, 0.0]), 0.007, rng)
             strands.append(s)
             slabel.append(np.full(k, FS.index(cls), np.uint8))
             scol.append(np.tile(hair_rgb * 0.45, (k, 1)))
@@ -358,7 +357,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         ids = np.nonzero(head.beard_zone)[0]
         k = int(len(ids) * 0.25 * beard * min(1.0, h / 128))
         ids = rng.choice(ids, k)
-        s = short_strands(tn[ids], tnrm[ids], np.array([0.0, -0.8, 0.2]), float(p["beard_length"]), rng)
+        s = short_strands(tn[ids], nrm[ids] @ R32, np.array([0.0, -0.8, 0.2]), float(p["beard_length"]), rng)
         strands.append(s)
         slabel.append(np.full(k, FS.index("beard"), np.uint8))
         scol.append(np.tile(hair_rgb, (k, 1)))
@@ -380,7 +379,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     # auto-exposure: meter the visible face to mid-grey, then the exposure knob (stops); one gain for both layers
     face = (seg == FS.index("skin")) & (alpha > 0.99)
     lum = float(fg[face].mean()) if face.sum() > 4 else 0.45
-    lum = 0.7 * lum + 0.3 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg).mean())  # centre-weighted
+    lum = 0.9 * lum + 0.1 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg).mean())  # centre-weighted
     gain = float(np.clip(0.45 / max(lum, 1e-3), 0.6, 3.0) * 2.0 ** float(p["exposure"]) * 0.85 + 0.15)
     fg, bg = fg * gain, bg * gain
     fg = colour_jitter(fg, p) + noise
