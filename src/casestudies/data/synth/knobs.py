@@ -47,7 +47,7 @@ KNOBS: dict[str, Knob] = {
     "cheek_fullness": _k("identity", -1, 1, "cheeks forward/out by up to 4 mm"),
     "skin_tone": _k("identity", 0, 1, "0 very light .. 1 very dark (Fitzpatrick-like ramp)"),
     "skin_hue": _k("identity", -1, 1, "-1 pinker .. +1 more olive/yellow"),
-    "texture_detail": _k("identity", 0, 1, "strength of blotches/freckles on the skin albedo"),
+    "texture_detail": _k("identity", 0, 1, "skin detail: procedural blotches/freckles, or the contrast of the scan's detail (exponent 0.5-1.5)"),
     "skin_texture": _c("identity", ("procedural", "scan"), "procedural albedo or the photographic head-scan texture"),
     "eye_colour": _k("identity", 0, 1, "0 blue .. 0.5 green/hazel .. 1 dark brown iris"),
     # expression (blend-shape weights)

@@ -81,13 +81,32 @@ def iris_rgb(c: float) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def scan_albedo() -> np.ndarray:
-    """Per-template-vertex colour sampled from the james scan texture (N x 3 in [0, 1])."""
+    """Photographic skin detail per template vertex from the james scan texture (N x 3, mean ~1).
+
+    The scan's texture has its capture lighting baked in; dividing by a mesh-smoothed copy (about
+    2 cm across) keeps pores, blemishes, brows, lashes and lip colour and drops the shading.
+    """
+    import scipy.sparse as sp
+
     head = head_model()
     tex = load_scan()[3]
     h, w = tex.shape[:2]
     u = np.clip((head.uv[:, 0] * (w - 1)).round().astype(int), 0, w - 1)
     v = np.clip(((1 - head.uv[:, 1]) * (h - 1)).round().astype(int), 0, h - 1)
-    return (tex[v, u] / 255.0).astype(np.float32)
+    col = tex[v, u] / 255.0 + 0.02
+    t = head.template_tris
+    n = head.n_template
+    rows = np.concatenate([t[:, 0], t[:, 1], t[:, 2], t[:, 1], t[:, 2], t[:, 0]])
+    cols = np.concatenate([t[:, 1], t[:, 2], t[:, 0], t[:, 0], t[:, 1], t[:, 2]])
+    adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    adj = sp.diags(1.0 / np.maximum(np.asarray(adj.sum(1)).ravel(), 1)) @ adj
+    smooth = col.copy()
+    for _ in range(60):
+        smooth = 0.5 * smooth + 0.5 * (adj @ smooth)
+    ratio = np.clip(col / smooth, 0.35, 1.6)
+    ears = np.isin(head.labels, [FS.index("right_ear"), FS.index("left_ear")])
+    ratio[ears] = 1.0  # the scan's ears map to unreliable texture
+    return ratio.astype(np.float32)
 
 
 def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -95,8 +114,7 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     tone = skin_rgb(float(p["skin_tone"]), float(p["skin_hue"]))
     if p["skin_texture"] == "scan":
         scan = scan_albedo()
-        skin = labels == FS.index("skin")
-        alb = scan * (tone / scan[skin].mean(0)) * ((0.5 + 0.5 * head.cavity) * (0.3 + 0.7 * head.ao_shade))[:, None]
+        alb = scan ** (0.5 + float(p["texture_detail"])) * tone * (head.cavity * head.ao_shade)[:, None]
     else:
         td = float(p["texture_detail"])
         # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
