@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from casestudies.data.synth.geometry import MAT_CLOTH, MAT_GLOSSY, HeadModel, grid_tris
+from casestudies.data.synth.geometry import MAT_CLOTH, MAT_GLOSSY, MAT_LENS, HeadModel, grid_tris
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 MM = 1e-3
@@ -112,7 +112,7 @@ def glasses(lm: np.ndarray, kind: str, rgb: np.ndarray) -> tuple[list[Piece], li
     for c, ax, ay in lens_c:
         v, t = _disc(c, ax, ay, tilt=0.004)
         if kind == "sun":
-            pieces.append(_piece(v, t, np.array([0.03, 0.03, 0.035]), "glasses", MAT_GLOSSY))
+            pieces.append(_piece(v, t, np.array([0.05, 0.05, 0.06]), "glasses", MAT_LENS))
         else:
             lenses.append(_piece(v, t, np.array([0.9, 0.95, 1.0]), "glasses", MAT_GLOSSY))
     return pieces, lenses

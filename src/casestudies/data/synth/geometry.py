@@ -20,7 +20,7 @@ from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 MM = 1e-3
 EYEBALL_RADIUS = 12.0 * MM
 # Material ids understood by raster.shade
-MAT_SKIN, MAT_EYE, MAT_GLOSSY, MAT_CLOTH, MAT_HAIR, MAT_MOUTH = 0, 1, 2, 3, 4, 5
+MAT_SKIN, MAT_EYE, MAT_GLOSSY, MAT_CLOTH, MAT_HAIR, MAT_MOUTH, MAT_LENS = 0, 1, 2, 3, 4, 5, 6
 IDENTITY_SHAPES = ("jaw_width", "chin_length", "face_width", "nose_size", "nose_length",
                    "eye_spacing", "lip_fullness", "cheek_fullness")
 EXPRESSION_SHAPES = ("smile", "mouth_open", "brow_raise")

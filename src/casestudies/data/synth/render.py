@@ -40,11 +40,13 @@ HEAD_HEIGHT = 0.23  # chin to crown, metres (framing)
 LOOK_AT = np.array([0.0, 0.005, 0.03])  # framing centre in the head frame
 PIVOT = np.array([0.0, -0.07, -0.01])  # neck pivot of the head rotation
 CV = np.diag([1.0, -1.0, -1.0])  # world (y up, z to viewer) -> camera (y down, z forward)
-MAT_SPEC = np.array([0.18, 0.9, 0.6, 0.03, 0.25, 0.3], np.float32)  # skin, eye, glossy, cloth, hair, mouth
-MAT_SHINE = np.array([14.0, 80.0, 60.0, 4.0, 20.0, 20.0], np.float32)
+MAT_SPEC = np.array([0.18, 0.6, 0.35, 0.03, 0.25, 0.3, 0.5], np.float32)  # skin, eye, glossy, cloth, hair, mouth, lens
+MAT_SHINE = np.array([14.0, 250.0, 60.0, 4.0, 20.0, 20.0, 300.0], np.float32)
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
                       [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
 HAIR_WIDTH_PX = 0.6
+TONE = 1.35  # midtone contrast of the camera tone curve x^a / (x^a + (1 - x)^a)
+GAMMA = 2.2  # display encoding: albedos are linearised by ** GAMMA, renders encoded by ** (1 / GAMMA)
 STRANDS_PER_128 = 1400
 
 
@@ -218,7 +220,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         n = part.stop - part.start
         lab = part.label.copy()
         if name.startswith("eyeball"):
-            alb = np.tile([0.68, 0.64, 0.61], (n, 1))
+            alb = np.tile([0.56, 0.52, 0.5], (n, 1))
         elif name == "mouth":
             alb = np.where(head.mouth_teeth[:, None] > 0, [0.85, 0.82, 0.74], [0.35, 0.08, 0.08]) * 1.0
         elif name == "skull":
@@ -251,7 +253,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     n_body_start = sum(len(x) for x in verts) - len(body[0].verts)
     world = np.concatenate(verts).astype(np.float32)
     all_tris = np.ascontiguousarray(np.concatenate(tris).astype(np.int32))
-    albedo = np.ascontiguousarray(np.concatenate(albs).astype(np.float32))
+    # shading is done in linear light: albedos (sRGB-like values) are linearised, the result re-encoded
+    albedo = np.ascontiguousarray(np.concatenate(albs).astype(np.float32) ** GAMMA)
     label = np.ascontiguousarray(np.concatenate(labs).astype(np.uint8))
     material = np.ascontiguousarray(np.concatenate(mats).astype(np.uint8))
     del n_head_verts
@@ -326,7 +329,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     gz = _rot(float(p["gaze_yaw"]), float(p["gaze_pitch"]), 0.0) @ np.array([0.0, 0.0, 1.0])
     eye_c_cam = (eye_c @ R.T + t).astype(np.float32)
     gaze_cam = np.tile((R @ gz).astype(np.float32), (2, 1))
-    iris = np.tile(iris_rgb(float(p["eye_colour"])), (2, 1)).astype(np.float32)
+    iris = np.tile(iris_rgb(float(p["eye_colour"])) ** GAMMA, (2, 1)).astype(np.float32)
     eye_cos = np.array([np.cos(np.deg2rad(37.0)), np.cos(np.deg2rad(13.0 + 4 * float(p["ambient"])))], np.float32)
     amb = (float(p["ambient"]) * np.array([1.0, 1.0, 1.0])).astype(np.float32)
     fg = np.zeros((h, w, 3), np.float32)
@@ -351,7 +354,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
                                 np.zeros((h, w, 2), np.float32), False, 0)
         lm_ = ltid >= 0
         o = 0.14
-        tint = np.array([0.85, 0.92, 1.0], np.float32) * (float(p["ambient"]) + 0.4)
+        tint = np.array([0.7, 0.83, 1.0], np.float32) * (float(p["ambient"]) + 0.4) * 0.5
         new_a = o + (1 - o) * alpha[lm_]
         fg[lm_] = (o * tint + (1 - o) * alpha[lm_, None] * fg[lm_]) / new_a[:, None]
         seg[lm_ & ~mesh] = FS.index("glasses")
@@ -389,17 +392,19 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     pup_c = eye_c_cam + EYEBALL_RADIUS * gaze_cam
     pup2 = np.stack([pup_c[:, 0] / pup_c[:, 2] * f + K[0, 2], pup_c[:, 1] / pup_c[:, 2] * f + K[1, 2]], 1)
     pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (float(p["blink"]) < 0.7)
-    # 10. post-processing on the layers, then the exact composite, then JPEG
+    # 10. exposure, encoding, post-processing on the layers, then the exact composite, then JPEG
     bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
-    fg = np.clip(fg, 0, 1)
+    # auto-exposure in linear light: the visible skin metered to 18 % grey (centre-weighted), then the
+    # exposure knob in stops; the same gain scales the background
+    face = (seg == FS.index("skin")) & (alpha > 0.99)
+    lum = float(fg[face].mean()) if face.sum() > 4 else 0.18
+    lum = 0.6 * lum + 0.4 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg**GAMMA).mean())
+    gain = float(np.clip(0.18 / max(lum, 1e-4), 0.4, 4.0) * 2.0 ** float(p["exposure"]))
+    fg = np.clip(fg * gain, 0, 1) ** (1 / GAMMA)
+    fg = fg**TONE / (fg**TONE + (1 - fg) ** TONE)  # the camera's S-shaped tone curve
+    bg = bg * gain ** (1 / GAMMA)
     fg, alpha = blur_layers(fg, alpha, float(p["blur"]) * h / 128)
     noise = np.random.default_rng([seed, 7]).normal(0, float(p["noise"]), (h, w, 3)).astype(np.float32)
-    # auto-exposure: meter the visible face to mid-grey, then the exposure knob (stops); one gain for both layers
-    face = (seg == FS.index("skin")) & (alpha > 0.99)
-    lum = float(fg[face].mean()) if face.sum() > 4 else 0.45
-    lum = 0.9 * lum + 0.1 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg).mean())  # centre-weighted
-    gain = float(np.clip(0.45 / max(lum, 1e-3), 0.6, 3.0) * 2.0 ** float(p["exposure"]) * 0.85 + 0.15)
-    fg, bg = fg * gain, bg * gain
     fg = colour_jitter(fg, p) + noise
     bg = colour_jitter(bg, p) + noise
     fg8 = np.clip(fg * 255 + 0.5, 0, 255).astype(np.uint8)
@@ -478,7 +483,7 @@ def _draw_strands(strands, slabel, scol, R, t, f, K, zbuf, light_dir, light_rgb,
         nseg = s.shape[1] - 1
         tip = np.tile(np.linspace(0.8, 1.1, nseg), len(s))
         jitter = np.repeat(rng.uniform(0.85, 1.15, len(s)), nseg)
-        cols.append(np.repeat(col, nseg, 0) * (shade * tip * jitter)[:, None])
+        cols.append(np.repeat(col**GAMMA, nseg, 0) * (shade * tip * jitter)[:, None])
         labs.append(np.repeat(lab, nseg))
         segs_a.append(a)
         segs_b.append(b)
