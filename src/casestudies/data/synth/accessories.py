@@ -122,7 +122,7 @@ def hat(head: HeadModel, lm: np.ndarray, kind: str, rgb: np.ndarray) -> tuple[Pi
     """A cap (dome + brim) or beanie over the skull; returns the piece and the height it covers from."""
     c, r = head.skull_c, head.skull_r * 1.07
     brow = lm[17:27, 1].max()
-    edge_front = brow + (28 * MM if kind == "cap" else 18 * MM)
+    edge_front = brow + (20 * MM if kind == "cap" else 14 * MM)
     nu, nv = 14, 28
     th = np.linspace(0, 1, nu)
     ph = np.linspace(0, 2 * np.pi, nv, endpoint=False)
@@ -132,13 +132,18 @@ def hat(head: HeadModel, lm: np.ndarray, kind: str, rgb: np.ndarray) -> tuple[Pi
     top = c[1] + r[1]
     yy = top - (top - rim_y) * tt
     s = np.sqrt(np.clip(1 - ((yy - c[1]) / r[1]) ** 2, 0.0, 1))
-    v = np.stack([c[0] + r[0] * s * np.cos(pp), yy, c[2] + r[2] * s * np.sin(pp)], -1).reshape(-1, 3)
+    rz = r[2] * (1.0 + 0.11 * np.clip(np.sin(pp), 0, None))  # bulge forward over the forehead of the mask
+    v = np.stack([c[0] + r[0] * s * np.cos(pp), yy, c[2] + rz * s * np.sin(pp)], -1).reshape(-1, 3)
     tris = [_ring_tris(nu, nv, False)]
     verts = [v]
     if kind == "cap":
-        ang = np.linspace(np.pi * 0.12, np.pi * 0.88, 12)
-        inner = np.stack([c[0] + r[0] * 0.98 * np.cos(ang), np.full_like(ang, edge_front), c[2] + r[2] * 0.98 * np.sin(ang)], -1)
-        outer = inner + np.stack([0.4 * np.cos(ang) * 0.06, np.full_like(ang, -0.012), np.sin(ang) * 0.07], -1)
+        # the peak: a rounded visor in front, tilted down
+        ang = np.linspace(np.pi * 0.2, np.pi * 0.8, 12)
+        s_in = np.sqrt(np.clip(1 - ((edge_front - c[1]) / r[1]) ** 2, 0, 1)) * 0.98
+        rz_in = r[2] * (1.0 + 0.11 * np.sin(ang))
+        inner = np.stack([c[0] + r[0] * s_in * np.cos(ang), np.full_like(ang, edge_front), c[2] + rz_in * s_in * np.sin(ang)], -1)
+        reach = 0.075 * np.sin(ang) ** 0.7
+        outer = inner + np.stack([0.35 * np.cos(ang) * reach, -0.25 * reach, reach], -1)
         bv = np.stack([inner, outer], 1).reshape(-1, 3)
         bt = np.array([(2 * i, 2 * i + 1, 2 * i + 2) for i in range(11)] + [(2 * i + 1, 2 * i + 3, 2 * i + 2) for i in range(11)], np.int32)
         tris.append(bt + len(v))

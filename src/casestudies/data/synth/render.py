@@ -242,6 +242,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     if p["hat"] != "none":
         piece, hat_line = hat(head, lm3, p["hat"], acc_rgb)
         pieces.append(piece)
+        # the top of the face mask lies under the hat: drop it so it cannot poke through the crown
+        under = pts[: head.n_template, 1] > hat_line + 0.035
+        tris[0] = tris[0][~under[tris[0]].all(1)]
     if p["headphones"] != "none":
         pieces.append(headphones(head, lm3, accessory_rgb(float(p["accessory_hue"]) + 0.5, 0.25)))
     if p["mask"] != "none":
@@ -282,7 +285,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     zbuf = np.full((h, w), np.inf, np.float32)
     tid = np.full((h, w), -1, np.int32)
     bary = np.zeros((h, w, 2), np.float32)
-    nt = len(head.template_tris)
+    nt = len(tris[0])
     raster.raster_triangles(sx, sy, sz, all_tris[:nt], zbuf, tid, bary, False, 0, True)
     raster.raster_triangles(sx, sy, sz, all_tris[nt:], zbuf, tid, bary, False, nt, False)
     nrm = raster.vertex_normals(cam, all_tris)
