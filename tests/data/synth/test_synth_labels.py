@@ -89,3 +89,15 @@ def test_depth_and_normals_only_where_a_surface_is(frontal):
     # camera-facing normals on the face point towards the camera (negative z, OpenCV axes)
     face = np.isin(s["seg"], FACE)
     assert (s["normals"][face][:, 2] < 0).mean() > 0.95
+
+
+def test_rough_labels_are_close_to_exact_but_not_equal():
+    exact = render_sample(bare_params(hair_density=0.8), size=SIZE, seed=6)
+    rough = render_sample(bare_params(hair_density=0.8, label_roughness=1.0), size=SIZE, seed=6)
+    assert np.array_equal(exact["image"], rough["image"])  # only the labels change
+    assert not np.array_equal(exact["seg"], rough["seg"])
+    assert (exact["seg"] == rough["seg"]).mean() > 0.9
+    iod = np.linalg.norm(exact["landmarks"][36] - exact["landmarks"][45])
+    err = np.linalg.norm(exact["landmarks"] - rough["landmarks"], axis=1) / iod
+    assert 0 < np.median(err) < 0.1
+    assert rough["meta"]["rough_labels"] == ["seg", "landmarks"] and exact["meta"]["rough_labels"] == []

