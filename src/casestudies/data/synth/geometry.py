@@ -277,6 +277,7 @@ class HeadModel:
         ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
         self.cavity = _cavity(tv, self.lm0, self.eye_vid)
+        self.shadow_tris = _cluster_tris(tv, tris, 4 * MM)
         self.points0_f32 = self.points0.astype(np.float32)
         self.basis_t = np.ascontiguousarray(self.basis.reshape(-1, len(SHAPES)).T)  # (K, N * 3)
         # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
@@ -288,6 +289,18 @@ class HeadModel:
         self.skin_tint = tint * (self.cavity * self.ao_shade)[:, None]
         self.skin_detail = (tint * 0.22 * det[:, None] - tint * red).astype(np.float32)
         self.skin_red = (red * np.array([0.7, 0.3, 0.3])).astype(np.float32)
+
+
+def _cluster_tris(v: np.ndarray, tris: np.ndarray, cell: float) -> np.ndarray:
+    """A coarse copy of the mesh for shadow maps: vertices clustered on a ``cell`` grid, each cluster
+    represented by one of its vertices (so the coarse mesh deforms with the fine one)."""
+    key = np.floor(v / cell).astype(np.int64)
+    _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    t = first[inv.ravel()][tris]
+    ok = (t[:, 0] != t[:, 1]) & (t[:, 1] != t[:, 2]) & (t[:, 0] != t[:, 2])
+    t = t[ok]
+    _, keep = np.unique(np.sort(t, axis=1), axis=0, return_index=True)
+    return np.ascontiguousarray(t[np.sort(keep)].astype(np.int32))
 
 
 def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndarray:

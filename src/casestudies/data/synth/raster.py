@@ -128,11 +128,12 @@ def _shadow(p, basis, origin, scale, smap, bias):
 @njit(cache=True, nogil=True)
 def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shine,
           eye_centre, eye_gaze, eye_cos, iris_rgb, light_dir, light_rgb, ambient,
-          smaps, sbasis, sorigin, sscale, sbias, fg, seg, depth, normals):
+          smaps, sbasis, sorigin, sscale, sbias, gamma, fg, seg, depth, normals):
     """Deferred shading of every covered pixel (Lambert + Blinn-Phong, shadow-mapped lights).
 
     Materials: 0 diffuse, 1 eyeball (iris/pupil from the gaze), others use ``mat_spec``/``mat_shine``.
-    ``eye_cos`` = (cos iris half-angle, cos pupil half-angle). Writes linear RGB in ``fg``,
+    ``eye_cos`` = (cos iris half-angle, cos pupil half-angle). Interpolated albedo is linearised with
+    ``** gamma`` (iris colours are passed linear). Writes linear RGB in ``fg``,
     labels in ``seg``, camera depth in ``depth`` and unit camera-space normals in ``normals``.
     """
     h, w = tid.shape
@@ -177,6 +178,9 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
             r = w0 * albedo[a, 0] + w1 * albedo[b, 0] + w2 * albedo[c, 0]
             g = w0 * albedo[a, 1] + w1 * albedo[b, 1] + w2 * albedo[c, 1]
             bl = w0 * albedo[a, 2] + w1 * albedo[b, 2] + w2 * albedo[c, 2]
+            r = r**gamma
+            g = g**gamma
+            bl = bl**gamma
             if mat == 1:
                 e = 0 if label[vid] == 3 else 1
                 dx = p[0] - eye_centre[e, 0]

@@ -258,7 +258,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     world = np.concatenate(verts).astype(np.float32)
     all_tris = np.ascontiguousarray(np.concatenate(tris).astype(np.int32))
     # shading is done in linear light: albedos (sRGB-like values) are linearised, the result re-encoded
-    albedo = np.ascontiguousarray(np.concatenate(albs).astype(np.float32) ** GAMMA)
+    albedo = np.ascontiguousarray(np.concatenate(albs).astype(np.float32))  # linearised per pixel in shade()
     label = np.ascontiguousarray(np.concatenate(labs).astype(np.uint8))
     material = np.ascontiguousarray(np.concatenate(mats).astype(np.uint8))
     del n_head_verts
@@ -326,7 +326,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
             qz = np.ascontiguousarray(q[:, 2].astype(np.float32))
             scratch_t = np.full((sm, sm), -1, np.int32)
             scratch_b = np.zeros((sm, sm, 2), np.float32)
-            raster.raster_triangles(qx, qy, qz, all_tris[:nt], smaps[i], scratch_t, scratch_b, True, 0, True)
+            # the face mask casts shadows from its coarse copy (a hat hides nothing that matters here)
+            raster.raster_triangles(qx, qy, qz, head.shadow_tris, smaps[i], scratch_t, scratch_b, True, 0, True)
             raster.raster_triangles(qx, qy, qz, all_tris[nt:], smaps[i], scratch_t, scratch_b, True, nt, False)
     # 6. shade
     eye_c = np.array([c + b @ np.array([float(p[k]) for k in SHAPES]) for c, b in zip(head.eyeball_c0, head.eyeball_basis)])
@@ -342,7 +343,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     normals = np.zeros((h, w, 3), np.float32)
     raster.shade(tid, bary, all_tris, cam, nrm, albedo, label, material, MAT_SPEC, MAT_SHINE,
                  eye_c_cam, gaze_cam, eye_cos, iris, light_dir, light_rgb, amb,
-                 smaps, sbasis, sorigin, sscale, np.float32(0.012), fg, seg, depth, normals)
+                 smaps, sbasis, sorigin, sscale, np.float32(0.012), np.float32(GAMMA), fg, seg, depth, normals)
     mesh = tid >= 0
     alpha = mesh.astype(np.float32)
     # 7. clear lenses: a see-through layer in front of the z-buffer
