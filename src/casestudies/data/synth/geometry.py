@@ -229,7 +229,7 @@ class HeadModel:
         # skull: an ellipsoid behind and above the face mask
         self.skull_c = np.array([0.0, 0.008, -0.006])
         self.skull_r = np.array([0.077, 0.104, 0.096])
-        hv, ht = _sphere(20, 32)
+        hv, ht = _sphere(36, 56)
         hv = hv[:, [0, 2, 1]] * [1, 1, -1]  # pole on +y
         keep = ~((hv[:, 2] * self.skull_r[2] + self.skull_c[2] > 0.045) & (hv[:, 1] * self.skull_r[1] + self.skull_c[1] < 0.045))
         skull_v = self.skull_c + hv * self.skull_r
@@ -266,6 +266,7 @@ class HeadModel:
         # 5. per-vertex scalars for hair line, beard and skin detail
         tv = v64
         brow_top = self.lm0[17:27, 1].max()
+        self.brow_top = float(brow_top)
         self.forehead_h = (tv[:, 1] - brow_top).astype(np.float32)
         jaw_y = np.interp(tv[:, 0], self.lm0[0:17, 0], self.lm0[0:17, 1])
         lower = (tv[:, 1] < self.lm0[33, 1] - 2 * MM) & (tv[:, 1] > jaw_y - 25 * MM)

@@ -27,6 +27,12 @@ _th = np.pi * (1 + 5**0.5) * _i
 SCALP_DIRS = np.stack([np.sin(_phi) * np.cos(_th), np.cos(_phi), np.sin(_phi) * np.sin(_th)], -1).astype(np.float32)
 
 
+def hairline_height(x: np.ndarray, hairline: float) -> np.ndarray:
+    """Height of the frontal hairline above the top of the brows (metres) at ``x``: 45-65 mm at the
+    centre (``hairline`` 0..1), rising towards the temples."""
+    return 0.045 + 0.02 * hairline + 8.0 * x**2
+
+
 def hair_colour(melanin: float, red: float) -> np.ndarray:
     """Albedo (RGB in [0, 1]) from melanin (0 blond .. 1 black) and red tint."""
     blond = np.array([0.80, 0.68, 0.45])
@@ -48,10 +54,10 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     d = SCALP_DIRS
     pos = c + d * r
     # 1. where hair grows: above a line rising from the nape to the hairline, not over the ears
-    front_y = 0.052 + 0.03 * float(p["hairline"])
     t = np.clip((pos[:, 2] - c[2]) / r[2], -1, 1)
-    y_min = np.where(t < 0, -0.045 + 0.03 * (t + 1), -0.015 + (front_y + 0.015) * t**2)
+    y_min = np.where(t < 0, -0.045 + 0.03 * (t + 1), -0.015)
     grow = pos[:, 1] > y_min
+    grow &= (pos[:, 2] < 0.03) | (pos[:, 1] - head.brow_top > hairline_height(pos[:, 0], float(p["hairline"])))
     grow &= ~((np.abs(pos[:, 0]) > 0.055) & (pos[:, 1] < 0.035) & (pos[:, 2] > -0.035))
     if hat_line is not None:
         grow &= pos[:, 1] < hat_line

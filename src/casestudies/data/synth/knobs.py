@@ -73,7 +73,7 @@ KNOBS: dict[str, Knob] = {
     "hair_curl": _k("hair", 0, 1, "curl amplitude, 0 straight .. 1 ~6 mm curls"),
     "hair_colour": _k("hair", 0, 1, "melanin: 0 platinum blond .. 1 black"),
     "hair_red": _k("hair", 0, 1, "pheomelanin: red/auburn tint"),
-    "hairline": _k("hair", 0, 1, "hairline height above the brows, 0 low (45 mm) .. 1 receded (75 mm)"),
+    "hairline": _k("hair", 0, 1, "hairline height above the brows at the centre, 0 low (30 mm) .. 1 receded (60 mm); higher at the temples"),
     "fringe": _k("hair", 0, 1, "fraction of front strands that fall over the forehead (bangs, down to brow height)"),
     "beard": _k("hair", 0, 1, "beard density; above 0.15 the beard zone is labelled beard"),
     "beard_length": _k("hair", 0.002, 0.03, "beard strand length, metres"),

@@ -31,7 +31,7 @@ from casestudies.data.synth.geometry import (
     HeadModel,
     head_model,
 )
-from casestudies.data.synth.hair import hair_colour, scalp_strands, short_strands
+from casestudies.data.synth.hair import hair_colour, hairline_height, scalp_strands, short_strands
 from casestudies.data.synth.knobs import GENERATOR_VERSION, validate_params
 from casestudies.data.synth.post import blur_layers, colour_jitter, jpeg, rough_landmarks, rough_seg
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
@@ -183,9 +183,10 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     hair_rgb = hair_colour(float(p["hair_colour"]), float(p["hair_red"]))
     has_hair = float(p["hair_density"]) > 0.05
     labels = head.labels.copy()
-    hairline_y = 0.045 + 0.03 * float(p["hairline"])
+    # hairline above the brows, curving up at the temples (an "M"): forehead skin above it is scalp hair
+    above = head.forehead_h - hairline_height(head.points0_f32[: head.n_template, 0], float(p["hairline"]))
     if has_hair:
-        labels[(head.forehead_h > hairline_y) & (labels == FS.index("skin"))] = FS.index("hair")
+        labels[(above > 0) & (labels == FS.index("skin"))] = FS.index("hair")
     beard = float(p["beard"])
     if beard > 0.15:
         labels[head.beard_zone] = FS.index("beard")
@@ -225,13 +226,16 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         elif name == "mouth":
             alb = np.where(head.mouth_teeth[:, None] > 0, [0.85, 0.82, 0.74], [0.35, 0.08, 0.08]) * 1.0
         elif name == "skull":
-            alb = np.tile(hair_rgb * 0.85 if has_hair else skin, (n, 1))
-            lab[:] = FS.index("hair") if has_hair else FS.index("skin")
+            sv = pts[part.start:part.stop]
+            scalp = (sv[:, 2] < 0.03) | (sv[:, 1] - head.brow_top > hairline_height(sv[:, 0], float(p["hairline"])))
+            scalp &= has_hair
+            alb = np.where(scalp[:, None], hair_rgb * 0.85, skin[None])
+            lab[:] = np.where(scalp, FS.index("hair"), FS.index("skin"))
         else:
             alb = np.tile(alb_t[labels == FS.index("neck")].mean(0), (n, 1))
         mat = part.material.copy()
-        if name == "skull" and not has_hair:
-            mat[:] = MAT_SKIN
+        if name == "skull":
+            mat[lab == FS.index("skin")] = MAT_SKIN
         add(pts[part.start:part.stop], part.tris, alb.astype(np.float32), lab, mat)
     n_head_verts = sum(len(x) for x in verts)
     pieces: list[Piece] = []
@@ -379,6 +383,20 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
             strands.append(s)
             slabel.append(np.full(k, FS.index(cls), np.uint8))
             scol.append(np.tile(hair_rgb * 0.45, (k, 1)))
+    if has_hair and float(p["hair_length"]) > 0.005:
+        # fine strands along the hairline soften its edge, combed up and back
+        sk = head.parts["skull"]
+        cand = np.concatenate([pts[: head.n_template], pts[sk.start:sk.stop]])
+        cn = np.concatenate([nrm[: head.n_template], nrm[sk.start:sk.stop]]) @ R32
+        gap = cand[:, 1] - head.brow_top - hairline_height(cand[:, 0], float(p["hairline"]))
+        ids = np.nonzero((np.abs(gap) < 0.004) & (cand[:, 2] > 0.03))[0]
+        k = int(min(len(ids) * 4, 260 * float(p["hair_density"]) * h / 128))
+        if k and hat_line is None:
+            ids = rng.choice(ids, k)
+            s = short_strands(cand[ids], cn[ids], np.array([0.0, 0.7, -0.8]), min(0.015, float(p["hair_length"])), rng, 3)
+            strands.append(s)
+            slabel.append(np.full(k, FS.index("hair"), np.uint8))
+            scol.append(np.tile(hair_rgb, (k, 1)))
     if beard > 0.15:
         ids = np.nonzero(head.beard_zone)[0]
         k = int(len(ids) * 0.25 * beard * min(1.0, h / 128))
