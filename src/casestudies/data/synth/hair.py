@@ -30,7 +30,7 @@ SCALP_DIRS = np.stack([np.sin(_phi) * np.cos(_th), np.cos(_phi), np.sin(_phi) * 
 def hairline_height(x: np.ndarray, hairline: float) -> np.ndarray:
     """Height of the frontal hairline above the top of the brows (metres) at ``x``: 45-65 mm at the
     centre (``hairline`` 0..1), rising towards the temples."""
-    return 0.045 + 0.02 * hairline + 8.0 * x**2
+    return 0.045 + 0.02 * hairline + 3.0 * x**2
 
 
 def hair_colour(melanin: float, red: float) -> np.ndarray:
