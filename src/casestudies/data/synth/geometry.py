@@ -280,6 +280,11 @@ class HeadModel:
         self.cavity = _cavity(tv, self.lm0, self.eye_vid)
         self.shadow_tris = _cluster_tris(tv, tris, 4 * MM)
         self.points0_f32 = self.points0.astype(np.float32)
+        # candidate roots for hairline strands: forehead top (template) and the skull's front
+        sk = self.parts["skull"]
+        pool = np.r_[np.arange(self.n_template), np.arange(sk.start, sk.stop)]
+        pp = self.points0[pool]
+        self.fuzz_pool = pool[(pp[:, 2] > 0.03) & (pp[:, 1] - brow_top > 0.035) & (pp[:, 1] - brow_top < 0.11)]
         self.basis_t = np.ascontiguousarray(self.basis.reshape(-1, len(SHAPES)).T)  # (K, N * 3)
         # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
         tint = np.ones((len(tv), 3), np.float32)

@@ -27,6 +27,10 @@ _th = np.pi * (1 + 5**0.5) * _i
 SCALP_DIRS = np.stack([np.sin(_phi) * np.cos(_th), np.cos(_phi), np.sin(_phi) * np.sin(_th)], -1).astype(np.float32)
 
 
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / (np.sqrt((x * x).sum(-1, keepdims=True)) + 1e-12)
+
+
 def hairline_height(x: np.ndarray, hairline: float) -> np.ndarray:
     """Height of the frontal hairline above the top of the brows (metres) at ``x``: 45-65 mm at the
     centre (``hairline`` 0..1), rising towards the temples."""
@@ -66,8 +70,7 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
         return np.zeros((0, N_SEG + 1, 3), np.float32)
     idx = rng.choice(idx, size=min(n, len(idx) * 3), replace=True)
     root = pos[idx] + rng.normal(0, 0.002, (len(idx), 3))
-    nrm = (root - c) / r**2
-    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
+    nrm = _unit((root - c) / r**2)
     # 2. initial direction: tangent to the scalp, combed away from a parting and backwards, lifted a little;
     #    fringe strands fall forward over the forehead, no lower than the brows
     side = np.where(root[:, 0] >= 0, 1.0, -1.0)
@@ -76,8 +79,7 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     bangs = front & (rng.random(len(idx)) < float(p["fringe"]))
     comb[bangs] = [0.0, -0.3, 1.0]
     comb -= (comb * nrm).sum(1, keepdims=True) * nrm  # project onto the tangent plane
-    d0 = comb / (np.linalg.norm(comb, axis=1, keepdims=True) + 1e-9) + 0.25 * nrm
-    d0 /= np.linalg.norm(d0, axis=1, keepdims=True)
+    d0 = _unit(_unit(comb) + 0.25 * nrm)
     lengths = length * rng.uniform(0.6, 1.0, len(idx))
     lengths[bangs] = np.minimum(lengths[bangs], np.maximum(root[bangs, 1] - 0.02, 0.01))
     seg = (lengths / N_SEG)[:, None]
@@ -88,12 +90,11 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     dirn = d0
     grav = np.array([0.0, -1.0, 0.0])
     for k in range(1, N_SEG + 1):
-        dirn = dirn + grav * 0.45
-        dirn /= np.linalg.norm(dirn, axis=1, keepdims=True)
+        dirn = _unit(dirn + grav * 0.45)
         cur = cur + dirn * seg
         # above the skull's equator hair lies on the head (a shell 4-9 % outside the skull)
         q = (cur - c) / r
-        rad = np.linalg.norm(q, axis=1)
+        rad = np.sqrt((q * q).sum(1))
         upper = cur[:, 1] > c[1] - 0.01
         lim = np.where(upper, np.minimum(np.maximum(rad, 1.04), 1.09), np.maximum(rad, 1.04))
         cur = c + q / rad[:, None] * lim[:, None] * r
@@ -103,8 +104,7 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     # 4. curl from the tile bank, in the plane normal to the root normal
     amp = 0.006 * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
     tiles = CURL_TILES[rng.integers(0, N_TILES, len(idx))]
-    a = np.cross(nrm, [0.0, 1.0, 0.0])
-    a /= np.linalg.norm(a, axis=1, keepdims=True) + 1e-9
+    a = _unit(np.stack([-nrm[:, 2], np.zeros(len(nrm)), nrm[:, 0]], 1))  # nrm x (0, 1, 0)
     b = np.cross(nrm, a)
     pts += amp[:, None, None] * (tiles[..., :1] * a[:, None] + tiles[..., 1:] * b[:, None])
     return pts
@@ -115,8 +115,7 @@ def short_strands(roots: np.ndarray, normals: np.ndarray, direction: np.ndarray,
     """Short strands (brows, beard): (S, n_seg + 1, 3) from roots along normal + ``direction``."""
     if len(roots) == 0:
         return np.zeros((0, n_seg + 1, 3), np.float32)
-    d = normals * 0.35 + direction + rng.normal(0, 0.25, roots.shape)
-    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    d = _unit(normals * 0.35 + direction + rng.normal(0, 0.25, roots.shape))
     lengths = length * rng.uniform(0.6, 1.0, len(roots))[:, None]
     t = np.linspace(0, 1, n_seg + 1)[None, :, None]
     droop = np.array([0.0, -1.0, 0.0]) * 0.3 * t**2

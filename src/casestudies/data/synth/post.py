@@ -15,13 +15,12 @@ from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 def colour_jitter(img: np.ndarray, params: dict) -> np.ndarray:
     """Per-channel affine map (brightness, contrast about 0.5, saturation, white balance); float HxWx3 in [0, 1]."""
+    # one 3x3 matrix and offset: white balance, then saturation about the channel mean, then contrast
     wb = float(params["white_balance"])
-    gain = np.array([1 + wb, 1.0, 1 - wb], np.float32)
-    out = img * gain
-    grey = out.mean(-1, keepdims=True)
-    out = grey + (out - grey) * float(params["saturation"])
-    out = (out - 0.5) * float(params["contrast"]) + 0.5 + float(params["brightness"])
-    return out
+    sat, con = float(params["saturation"]), float(params["contrast"])
+    m = (sat * np.eye(3) + (1 - sat) / 3.0) @ np.diag([1 + wb, 1.0, 1 - wb]) * con
+    off = 0.5 - 0.5 * con + float(params["brightness"])
+    return (img @ m.T.astype(np.float32) + np.float32(off)).astype(np.float32)
 
 
 def blur_layers(fg: np.ndarray, alpha: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:

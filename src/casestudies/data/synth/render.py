@@ -51,6 +51,14 @@ GAMMA = 1.5  # encoding: albedos are linearised by ** GAMMA, renders encoded by 
 STRANDS_PER_128 = 1400
 
 
+def _encode_lut(n: int = 4096) -> np.ndarray:
+    x = np.linspace(0, 1, n) ** (1 / GAMMA)
+    return (x**TONE / (x**TONE + (1 - x) ** TONE)).astype(np.float32)
+
+
+ENCODE_LUT = _encode_lut()  # linear [0, 1] -> encoded display value
+
+
 def _rot(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """Head rotation (world frame): yaw about +y, then pitch (nose up), then roll (CCW in the image)."""
     a, b, c = np.deg2rad([yaw, -pitch, roll])
@@ -385,15 +393,13 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
             scol.append(np.tile(hair_rgb * 0.45, (k, 1)))
     if has_hair and float(p["hair_length"]) > 0.005:
         # fine strands along the hairline soften its edge, combed up and back
-        sk = head.parts["skull"]
-        cand = np.concatenate([pts[: head.n_template], pts[sk.start:sk.stop]])
-        cn = np.concatenate([nrm[: head.n_template], nrm[sk.start:sk.stop]]) @ R32
+        cand = pts[head.fuzz_pool]
         gap = cand[:, 1] - head.brow_top - hairline_height(cand[:, 0], float(p["hairline"]))
-        ids = np.nonzero((np.abs(gap) < 0.004) & (cand[:, 2] > 0.03))[0]
+        ids = head.fuzz_pool[np.abs(gap) < 0.004]
         k = int(min(len(ids) * 4, 260 * float(p["hair_density"]) * h / 128))
         if k and hat_line is None:
             ids = rng.choice(ids, k)
-            s = short_strands(cand[ids], cn[ids], np.array([0.0, 0.7, -0.8]), min(0.015, float(p["hair_length"])), rng, 3)
+            s = short_strands(pts[ids], nrm[ids] @ R32, np.array([0.0, 0.7, -0.8]), min(0.015, float(p["hair_length"])), rng, 3)
             strands.append(s)
             slabel.append(np.full(k, FS.index("hair"), np.uint8))
             scol.append(np.tile(hair_rgb, (k, 1)))
@@ -422,15 +428,19 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     face = (seg == FS.index("skin")) & (alpha > 0.99)
     target = 0.45**GAMMA  # mid-grey
     lum = float(fg[face].mean()) if face.sum() > 4 else target
-    lum = 0.85 * lum + 0.15 * float((alpha[..., None] * fg + (1 - alpha[..., None]) * bg**GAMMA).mean())
+    scene = float((alpha[..., None] * fg).mean() + ((1 - alpha).mean() * float(bg.mean())) ** GAMMA)
+    lum = 0.85 * lum + 0.15 * scene
     gain = float(np.clip(target / max(lum, 1e-4), 0.4, 8.0) * 2.0 ** float(p["exposure"]))
-    fg = np.clip(fg * gain, 0, 1) ** (1 / GAMMA)
-    fg = fg**TONE / (fg**TONE + (1 - fg) ** TONE)  # the camera's S-shaped tone curve
+    # encode (gamma, then the camera's S-shaped tone curve) through a lookup table
+    fg = ENCODE_LUT[np.minimum(fg * (gain * (len(ENCODE_LUT) - 1)), len(ENCODE_LUT) - 1).astype(np.int32)]
     bg = bg * gain ** (1 / GAMMA)
     fg, alpha = blur_layers(fg, alpha, float(p["blur"]) * h / 128)
-    noise = np.random.default_rng([seed, 7]).normal(0, float(p["noise"]), (h, w, 3)).astype(np.float32)
-    fg = colour_jitter(fg, p) + noise
-    bg = colour_jitter(bg, p) + noise
+    fg = colour_jitter(fg, p)
+    bg = colour_jitter(bg, p)
+    if float(p["noise"]) > 0:
+        noise = np.random.default_rng([seed, 7]).standard_normal((h, w, 3), dtype=np.float32) * np.float32(p["noise"])
+        fg += noise
+        bg += noise
     fg8 = np.clip(fg * 255 + 0.5, 0, 255).astype(np.uint8)
     bg8 = np.clip(bg * 255 + 0.5, 0, 255).astype(np.uint8)
     fg8[alpha <= 0] = 0
