@@ -43,6 +43,7 @@ def test_end_to_end(toy, schedule, adapter, stages, layer):
     assert result.info["schedule"] == schedule and result.info["adapter"] == adapter
     kinds = {type(m) for m in domain_layers(result.model)}
     assert kinds == ({layer} if layer else set())
+    assert not result.model.training and all(m.domain == 1 for m in domain_layers(result.model))
 
 
 def test_adabn_schedule_sets_real_statistics(toy):

@@ -104,8 +104,10 @@ def mix(
     The real subset is given by ``real_fraction`` of ``len(real)`` or by ``real_size`` items
     (see :func:`nested_subset`); with ``real`` None there is no real part.
 
-    >>> hybrid = mix(synth_set, real_set, real_fraction=0.1, seed=0)
-    >>> hybrid.counts()  # {0: len(synth_set), 1: subset_size(len(real_set), 0.1)}
+    >>> from casestudies.training.toy import ToySegmentation
+    >>> hybrid = mix(ToySegmentation(10), ToySegmentation(40, seed=1), real_fraction=0.1, seed=0)
+    >>> hybrid.counts(), hybrid[10]["domain"]
+    ({0: 10, 1: 4}, 1)
     """
     parts: list[tuple[Dataset, Sequence[int] | None, int]] = []
     if synthetic is not None:

@@ -4,6 +4,7 @@ One explicit table, ``MODELS[case][name]``, maps a case key and a model name to 
 case studies add their entries here (matting base + refiner, stacked hourglass); an unknown case or
 name fails listing the valid ones.
 
+>>> import torch
 >>> model = create_model("face_segmentation", "tiny_segnet", classes=9)
 >>> model(torch.zeros(2, 3, 32, 32)).shape
 torch.Size([2, 9, 32, 32])

@@ -5,8 +5,10 @@
 The bare loop is ``for batch in loader: loss = ce(model(x), y); loss.backward(); opt.step()`` with
 a shuffling, ``drop_last`` DataLoader, AdamW and the same batch size, learning rate, workers and
 device. Both timings include building the loader (and starting its workers); each repeat builds a
-fresh model from the same seed, runs the two loops in alternating order, and the figure is the
-ratio of the median images/s (engine / bare; target >= 0.95).
+fresh model from the same seed and runs the two loops back to back, in alternating order; the
+figure is the median over repeats of the per-repeat ratio engine / bare images/s (target >= 0.95).
+With ``--workers 0`` the same ratio is also given per CPU-second of the process (``cpu_ratio``),
+which other processes' load on a shared machine hardly disturbs.
 
 Data sources: ``toy`` renders :class:`ToySegmentation` items on the fly (cheap numpy drawing);
 ``synth`` renders faces with the project's generator on the fly (when ``casestudies.data.synth``
@@ -80,9 +82,9 @@ def _sync(device: torch.device) -> None:
 def bare_loop(
     model: torch.nn.Module, data: Dataset, *, batch_size: int, epochs: int, lr: float, workers: int,
     device: torch.device, seed: int,
-) -> tuple[int, float]:
-    """(images, seconds) of the reference loop."""
-    t0 = time.perf_counter()
+) -> tuple[int, float, float]:
+    """(images, wall seconds, CPU seconds of this process) of the reference loop."""
+    t0, c0 = time.perf_counter(), time.process_time()
     loader = DataLoader(
         data, batch_size=batch_size, shuffle=True, drop_last=True, num_workers=workers,
         persistent_workers=workers > 0, pin_memory=device.type == "cuda",
@@ -101,22 +103,22 @@ def bare_loop(
             opt.step()
             n += len(x)
     _sync(device)
-    return n, time.perf_counter() - t0
+    return n, time.perf_counter() - t0, time.process_time() - c0
 
 
 def engine_loop(
     model: torch.nn.Module, data: Dataset, classes: int, *, batch_size: int, epochs: int, lr: float,
     workers: int, device: torch.device, seed: int, progress: bool,
-) -> tuple[int, float]:
-    """(images, seconds) of ``fit`` (defaults otherwise: cosine schedule, AMP and channels-last on CUDA)."""
+) -> tuple[int, float, float]:
+    """(images, wall s, CPU s) of ``fit`` (defaults otherwise: cosine schedule, AMP and channels-last on CUDA)."""
     cfg = TrainConfig(
         epochs=epochs, batch_size=batch_size, lr=lr, num_workers=workers, device=device.type, progress=progress
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     history = fit(model, SegmentationTask(classes), mix(data), cfg, seed=seed)
     _sync(device)
-    seconds = time.perf_counter() - t0
-    return sum(r["n_train"] for r in history), seconds  # n is a multiple of the batch size: no drop
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return sum(r["n_train"] for r in history), seconds, cpu  # n is a multiple of the batch size: no drop
 
 
 def measure(
@@ -135,21 +137,28 @@ def measure(
     # warm-up: allocator, kernels, lazily built generator assets
     bare_loop(model(), data, epochs=1, **kw)
     engine_loop(model(), data, classes, epochs=1, progress=False, **kw)
-    engine, bare = [], []
+    engine, bare, engine_cpu, bare_cpu = [], [], [], []
     for r in range(repeats):
         order = ("engine", "bare") if r % 2 == 0 else ("bare", "engine")
         for which in order:
             if which == "engine":
-                images, s = engine_loop(model(), data, classes, epochs=epochs, progress=progress, **kw)
+                images, s, cpu = engine_loop(model(), data, classes, epochs=epochs, progress=progress, **kw)
                 engine.append(images / s)
+                engine_cpu.append(images / cpu)
             else:
-                images, s = bare_loop(model(), data, epochs=epochs, **kw)
+                images, s, cpu = bare_loop(model(), data, epochs=epochs, **kw)
                 bare.append(images / s)
-    e, b = statistics.median(engine), statistics.median(bare)
+                bare_cpu.append(images / cpu)
+    ratios = [x / y for x, y in zip(engine, bare)]  # each pair ran back to back: slow load drifts cancel
+    cpu_ratios = [x / y for x, y in zip(engine_cpu, bare_cpu)]
     return {
         "model": model_name, "data": data_kind, "workers": workers, "device": device.type,
-        "engine_images_per_s": round(e, 2), "bare_images_per_s": round(b, 2), "ratio": round(e / b, 4),
-        "ratios": [round(x / y, 4) for x, y in zip(engine, bare)],
+        "engine_images_per_s": round(statistics.median(engine), 2),
+        "bare_images_per_s": round(statistics.median(bare), 2),
+        "ratio": round(statistics.median(ratios), 4),
+        "ratios": [round(r, 4) for r in ratios],
+        # images per CPU-second of this process: insensitive to other processes' load (workers=0 only)
+        "cpu_ratio": round(statistics.median(cpu_ratios), 4) if workers == 0 else None,
     }
 
 
@@ -187,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(a.threads)
     before = conditions()
     rows = []
-    print(f"{'model':15s} {'data':13s} {'engine img/s':>13s} {'bare img/s':>11s} {'ratio':>6s}  per-repeat")
+    print(f"{'model':15s} {'data':13s} {'engine img/s':>13s} {'bare img/s':>11s} {'ratio':>6s} {'cpu':>6s}  per-repeat")
     for model_name in a.models.split(","):
         for kind in a.data.split(","):
             row = measure(
@@ -197,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(
                 f"{model_name:15s} {kind:13s} {row['engine_images_per_s']:13.1f} {row['bare_images_per_s']:11.1f} "
-                f"{row['ratio']:6.3f}  {row['ratios']}",
+                f"{row['ratio']:6.3f} {row['cpu_ratio'] or float('nan'):6.3f}  {row['ratios']}",
                 flush=True,
             )
     result = {

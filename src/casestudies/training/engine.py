@@ -325,9 +325,9 @@ def fit(
                 if layers:
                     set_domain(layers, cpu_batch["domain"])  # refuses a mixed-domain batch
                 batch = to_device(cpu_batch, device, channels_last)
+                optimizer.zero_grad(set_to_none=True)  # before the forward: old gradients freed first
                 with cast:
                     loss = task.loss(task.forward(model, batch), batch)
-                optimizer.zero_grad(set_to_none=True)
                 if scaler is None:
                     loss.backward()
                     if config.grad_clip is not None:

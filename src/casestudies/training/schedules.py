@@ -29,7 +29,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 import casestudies
-from casestudies.adapt import ADAPTERS, Adapter, domain_layers
+from casestudies.adapt import ADAPTERS, Adapter, domain_layers, set_domain
 from casestudies.data.mixing import REAL, RandomBatchSampler, mix, nested_subset
 from casestudies.models import ModelSpec
 from casestudies.training.engine import (
@@ -48,7 +48,8 @@ StageHook = Callable[[str, nn.Module], None]
 
 @dataclass
 class RunResult:
-    """A trained model, its epoch records, final validation metrics and facts about the run."""
+    """A trained model (eval mode; DSBN/DSON models set to the real branch), its epoch records, final
+    validation metrics and facts about the run."""
 
     model: nn.Module
     history: list[dict[str, Any]]
@@ -176,7 +177,9 @@ def _finish(plan: Plan, model: nn.Module, history: list[dict[str, Any]], info: d
         history.append(record)
         if plan.log is not None:
             plan.log(record)
-    return RunResult(model, history, metrics, info)
+    if domain_layers(model):
+        set_domain(model, REAL)  # inference defaults to the target domain's branch
+    return RunResult(model.eval(), history, metrics, info)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -321,12 +324,8 @@ def run_schedule(
     ``adapt.ADAPTERS`` (``mixed`` only). ``finetune`` is the fine-tune stage's config (default
     ``config``). ``synthetic_key`` (default ``synthetic.cache_key`` if the dataset has one) names the
     synthetic set in the pretrain cache key; without it or ``cache_dir`` nothing is cached.
-    ``on_stage_start(stage, model)`` runs before each stage's first step.
-
-    >>> result = run_schedule(
-    ...     "mixed", model=ModelSpec("face_segmentation", "tiny_segnet", {"classes": 3}),
-    ...     task=SegmentationTask(3), config=TrainConfig(epochs=1), synthetic=synth, real=real,
-    ...     val=real_val, real_fraction=0.1, adapter="dsbn", log=print)
+    ``on_stage_start(stage, model)`` runs before each stage's first step. A runnable example is in
+    ``casestudies.train``.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; valid schedules: {sorted(SCHEDULES)}")
