@@ -18,6 +18,7 @@ from pathlib import Path
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "papermill": ("casestudies.bench", "bench_papermill"),
     "loader": ("casestudies.data.bench_loader", "main"),
+    "train_loop": ("casestudies.training.bench", "main"),
 }
 
 

@@ -42,9 +42,13 @@ class RunLog:
         self._device: str | None = None
 
     # history -------------------------------------------------------------------------------
-    def log(self, **row: Any) -> None:
-        """Append one history row (scalars); ``wall_s`` (seconds since the run started) is added."""
-        row = {**row, "wall_s": round(time.perf_counter() - self.t0, 4)}
+    def log(self, row: dict[str, Any] | None = None, /, **scalars: Any) -> None:
+        """Append one history row of scalars, given as a dict, keywords, or both.
+
+        ``wall_s`` (seconds since the run started) is added, so the training loop's
+        ``log: Callable[[dict], None]`` can be ``runlog.current().log`` directly.
+        """
+        row = {**(row or {}), **scalars, "wall_s": round(time.perf_counter() - self.t0, 4)}
         self.history.append(row)
         if self.dir is not None:
             with open(self.dir / HISTORY, "a", encoding="utf-8") as f:
