@@ -10,6 +10,7 @@ Layout::
         failed           present only for failed runs: the error and the failing cell (JSON)
         done             written last and atomically; its presence is what "done" means
         .lock            flock()-ed by whoever executes the run (released if that process dies)
+    runs/_cache/         shared artefacts (e.g. pretrain checkpoints); never treated as runs
 
 Files are written to a temporary name in the same folder and renamed into place, so a reader (or a
 run killed by SIGKILL) never sees half a file. This module never imports torch.
@@ -136,7 +137,8 @@ def iter_runs(runs_dir: Path, case: str | None = None) -> Iterator[RunState]:
     runs_dir = Path(runs_dir)
     if not runs_dir.exists():
         return
-    for case_dir in sorted(p for p in runs_dir.iterdir() if p.is_dir()):
+    # folders starting with "_" or "." (e.g. runs/_cache for shared pretrain checkpoints) are not cases
+    for case_dir in sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
         if case is not None and case_dir.name != case:
             continue
         for run_dir in sorted(p for p in case_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):

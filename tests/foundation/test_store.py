@@ -65,6 +65,7 @@ def test_states_load_records_and_clean(tmp_path: Path) -> None:
     _record(runs / "c" / "bbb", status="failed", error={"ename": "E", "evalue": "boom"})
     (runs / "c" / "bbb" / "failed").write_text("{}")
     (runs / "c" / "ccc").mkdir()  # interrupted: claimed, never finished
+    (runs / "_cache" / "pretrain-abc").mkdir(parents=True)  # shared artefacts are not runs
     assert {r.run_id: r.state for r in iter_runs(runs)} == {"aaa": "done", "bbb": "failed", "ccc": "incomplete"}
     df = load_records(runs)
     assert list(df["run_id"]) == ["aaa"] and df.loc[0, "metrics.test.mse"] == 1.5 and df.loc[0, "params.lr"] == 0.1
@@ -73,6 +74,7 @@ def test_states_load_records_and_clean(tmp_path: Path) -> None:
     removed = clean_incomplete(runs)
     assert sorted(p.name for p in removed) == ["bbb", "ccc"]
     assert [r.run_id for r in iter_runs(runs)] == ["aaa"]
+    assert (runs / "_cache" / "pretrain-abc").exists()
 
 
 def test_unreadable_record_names_the_file(tmp_path: Path) -> None:
