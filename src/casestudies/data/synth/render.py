@@ -136,7 +136,8 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
         alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
     brow = np.isin(labels, [FS.index("right_brow"), FS.index("left_brow")])
     bd = float(p["brow_density"])
-    alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * hair_rgb * 0.5  # brows darker than the hair
+    brow_rgb = np.minimum(hair_rgb * 0.5, tone * 0.45)  # brows darker than the hair and than the skin
+    alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * brow_rgb
     return np.clip(alb, 0, 1).astype(np.float32)
 
 
@@ -390,7 +391,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
             s = short_strands(tn[ids], nrm[ids] @ R32, np.array([sgn * 1.0, 0.25, 0.0]), 0.007, rng)
             strands.append(s)
             slabel.append(np.full(k, FS.index(cls), np.uint8))
-            scol.append(np.tile(hair_rgb * 0.45, (k, 1)))
+            scol.append(np.tile(np.minimum(hair_rgb * 0.45, skin_rgb(float(p["skin_tone"]), 0.0) * 0.4), (k, 1)))
     if has_hair and float(p["hair_length"]) > 0.005:
         # fine strands along the hairline soften its edge, combed up and back
         cand = pts[head.fuzz_pool]
