@@ -1,0 +1,235 @@
+"""Scene assembly for one image: the deformed head with its per-image labels and albedo, the parts that
+follow it, accessories and clothing, all in the head frame (metres, ``x`` image-right, ``y`` up, ``z``
+towards the viewer). ``build_scene`` is steps 1-2 of ``render.render_sample``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from casestudies.data.synth import raster
+from casestudies.data.synth.accessories import (
+    Piece,
+    accessory_rgb,
+    clothing,
+    face_mask,
+    glasses,
+    hat,
+    headphones,
+)
+from casestudies.data.synth.assets import load_scan
+from casestudies.data.synth.geometry import MAT_SKIN, SHAPES, HeadModel, head_model
+from casestudies.data.synth.hair import hair_colour, hairline_height
+from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
+
+SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
+                      [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
+
+
+@dataclass
+class Scene:
+    """Everything the rasteriser needs, in the head frame.
+
+    ``verts``/``tris`` hold every mesh; the first ``n_culled`` triangles (the face mask) are drawn with
+    back-face culling, the rest two-sided. Vertices from ``body_start`` on follow the torso.
+    """
+
+    pts: np.ndarray  # deformed point set (template + parts), head frame
+    verts: np.ndarray
+    tris: np.ndarray
+    n_culled: int
+    albedo: np.ndarray  # display-encoded (sRGB-like) per vertex
+    label: np.ndarray
+    material: np.ndarray
+    body_start: int
+    lenses: list[Piece]
+    hat_line: float | None
+    lm3: np.ndarray  # 68 landmark points, head frame
+    eye_centres: np.ndarray  # 2 x 3 eyeball centres, head frame
+    hair_rgb: np.ndarray
+    has_hair: bool
+
+
+def skin_rgb(tone: float, hue: float) -> np.ndarray:
+    x = np.clip(tone, 0, 1) * (len(SKIN_RAMP) - 1)
+    i = min(int(x), len(SKIN_RAMP) - 2)
+    rgb = SKIN_RAMP[i] * (1 - (x - i)) + SKIN_RAMP[i + 1] * (x - i)
+    return np.clip(rgb * np.array([1 - 0.04 * hue, 1 + 0.02 * hue, 1 - 0.08 * hue]), 0, 1)
+
+
+def iris_rgb(c: float) -> np.ndarray:
+    tab = np.array([[0.30, 0.45, 0.65], [0.35, 0.45, 0.25], [0.40, 0.27, 0.12], [0.12, 0.07, 0.04]])
+    x = np.clip(c, 0, 1) * 3
+    i = min(int(x), 2)
+    return tab[i] * (1 - (x - i)) + tab[i + 1] * (x - i)
+
+
+@functools.lru_cache(maxsize=1)
+def scan_albedo() -> np.ndarray:
+    """Photographic skin detail per template vertex from the james scan texture (N x 3, mean ~1).
+
+    The scan's texture has its capture lighting baked in; dividing by a mesh-smoothed copy (about
+    2 cm across) keeps pores, blemishes, brows, lashes and lip colour and drops the shading.
+    """
+    import scipy.sparse as sp
+
+    head = head_model()
+    tex = load_scan()[3]
+    h, w = tex.shape[:2]
+    u = np.clip((head.uv[:, 0] * (w - 1)).round().astype(int), 0, w - 1)
+    v = np.clip(((1 - head.uv[:, 1]) * (h - 1)).round().astype(int), 0, h - 1)
+    col = tex[v, u] / 255.0 + 0.02
+    t = head.template_tris
+    n = head.n_template
+    rows = np.concatenate([t[:, 0], t[:, 1], t[:, 2], t[:, 1], t[:, 2], t[:, 0]])
+    cols = np.concatenate([t[:, 1], t[:, 2], t[:, 0], t[:, 0], t[:, 1], t[:, 2]])
+    adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    adj = sp.diags(1.0 / np.maximum(np.asarray(adj.sum(1)).ravel(), 1)) @ adj
+    smooth = col.copy()
+    for _ in range(60):
+        smooth = 0.5 * smooth + 0.5 * (adj @ smooth)
+    ratio = np.clip(col / smooth, 0.35, 1.6)
+    ears = np.isin(head.labels, [FS.index("right_ear"), FS.index("left_ear")])
+    ratio[ears] = 1.0  # the scan's ears map to unreliable texture
+    return ratio.astype(np.float32)
+
+
+def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Skin albedo per template vertex, with lips, brows, eye openings, hairline and beard tinted."""
+    tone = skin_rgb(float(p["skin_tone"]), float(p["skin_hue"]))
+    if p["skin_texture"] == "scan":
+        scan = scan_albedo()
+        alb = scan ** (0.5 + float(p["texture_detail"])) * tone * (head.cavity * head.ao_shade)[:, None]
+    else:
+        td = float(p["texture_detail"])
+        # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
+        alb = (tone.astype(np.float32)[None] * (head.skin_tint + td * head.skin_detail)
+               + td * head.skin_red)
+    for vid, vv in zip(head.eye_vid, head.eye_v):
+        # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
+        alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
+    brow = np.isin(labels, [FS.index("right_brow"), FS.index("left_brow")])
+    bd = float(p["brow_density"])
+    brow_rgb = np.minimum(hair_rgb * 0.5, tone * 0.45)  # brows darker than the hair and than the skin
+    alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * brow_rgb
+    return np.clip(alb, 0, 1).astype(np.float32)
+
+
+def _deform(head: HeadModel, p: dict) -> np.ndarray:
+    """Deformed point set (template + parts) in the head frame."""
+    w = np.array([float(p[k]) for k in SHAPES], np.float32)
+    pts = raster.blend(head.points0_f32.reshape(-1), head.basis_t, w).reshape(-1, 3)
+    # eyelids: push the opening back behind the eyeball; blinking closes it from the top
+    b = float(p["blink"])
+    for vid, vv, push in zip(head.eye_vid, head.eye_v, head.eye_push):
+        open_w = np.clip(((1.0 - b) - vv) / 0.12, 0, 1) * (1.0 - b) ** 0.3
+        pts[vid, 2] -= push * open_w
+    return pts
+
+
+def _lid_landmarks(head: HeadModel, pts: np.ndarray, blink: float) -> np.ndarray:
+    """Landmark vertex ids, with the upper-lid points moved to the lid line when blinking."""
+    vid = head.lm_vid.copy()
+    if blink <= 0.05:
+        return vid
+    for eye, (ups, los) in enumerate((((37, 38), (41, 40)), ((43, 44), (47, 46)))):
+        cand = head.eye_vid[eye][head.eye_v[eye] >= 1.0 - blink]
+        if len(cand) == 0:
+            continue
+        for up, lo in zip(ups, los):
+            target = pts[head.lm_vid[up]] * (1 - blink) + pts[head.lm_vid[lo]] * blink
+            d = ((pts[cand, :2] - target[:2]) ** 2).sum(1)
+            vid[up] = cand[np.argmin(d)]
+    return vid
+
+
+def build_scene(p: dict) -> Scene:
+    """Steps 1-2 of a render: deform the head, colour and label it, add parts and accessories."""
+    head = head_model()
+    # 1. geometry, labels and albedo of the face mask
+    pts = _deform(head, p)
+    hair_rgb = hair_colour(float(p["hair_colour"]), float(p["hair_red"]))
+    has_hair = float(p["hair_density"]) > 0.05
+    labels = head.labels.copy()
+    # hairline above the brows, curving up at the temples: forehead skin above it is scalp hair
+    above = head.forehead_h - hairline_height(head.points0_f32[: head.n_template, 0], float(p["hairline"]))
+    if has_hair:
+        labels[(above > 0) & (labels == FS.index("skin"))] = FS.index("hair")
+    beard = float(p["beard"])
+    if beard > 0.15:
+        labels[head.beard_zone] = FS.index("beard")
+    alb_t = _template_albedo(head, p, hair_rgb, labels)
+    if has_hair:
+        alb_t[labels == FS.index("hair")] = hair_rgb * 0.9
+    if beard > 0.15:
+        m = head.beard_zone
+        alb_t[m] = alb_t[m] * (1 - 0.85 * beard) + 0.85 * beard * hair_rgb
+    lm3 = pts[_lid_landmarks(head, pts, float(p["blink"]))].astype(np.float64)
+    weights = np.array([float(p[k]) for k in SHAPES])
+    eye_c = np.array([c + b @ weights for c, b in zip(head.eyeball_c0, head.eyeball_basis)])
+    # 2. assemble: face mask, parts that follow it, accessories, clothing
+    verts, tris, albs, labs, mats = [pts[: head.n_template]], [head.template_tris], [alb_t], [labels], \
+        [np.zeros(head.n_template, np.uint8)]
+    n_verts = [head.n_template]
+
+    def add(v: np.ndarray, t: np.ndarray, alb: np.ndarray, lab: np.ndarray, mat: np.ndarray) -> None:
+        tris.append(t + n_verts[0])
+        n_verts[0] += len(v)
+        verts.append(v)
+        albs.append(alb)
+        labs.append(lab)
+        mats.append(mat)
+
+    skin = alb_t[labels == FS.index("skin")].mean(0)
+    for name in head.default_parts:
+        part = head.parts[name]
+        n = part.stop - part.start
+        lab = part.label.copy()
+        mat = part.material.copy()
+        if name.startswith("eyeball"):
+            alb = np.tile([0.56, 0.52, 0.5], (n, 1))
+        elif name == "mouth":
+            alb = np.where(head.mouth_teeth[:, None] > 0, [0.85, 0.82, 0.74], [0.35, 0.08, 0.08])
+        elif name == "skull":
+            sv = pts[part.start:part.stop]
+            scalp = (sv[:, 2] < 0.03) | (sv[:, 1] - head.brow_top > hairline_height(sv[:, 0], float(p["hairline"])))
+            scalp &= has_hair
+            alb = np.where(scalp[:, None], hair_rgb * 0.85, skin[None])
+            lab[:] = np.where(scalp, FS.index("hair"), FS.index("skin"))
+            mat[~scalp] = MAT_SKIN
+        else:
+            alb = np.tile(alb_t[labels == FS.index("neck")].mean(0), (n, 1))
+        add(pts[part.start:part.stop], part.tris, alb.astype(np.float32), lab, mat)
+    acc_rgb = accessory_rgb(float(p["accessory_hue"]), float(p["accessory_value"]))
+    pieces: list[Piece] = []
+    lenses: list[Piece] = []
+    hat_line = None
+    if p["glasses"] != "none":
+        pieces, lenses = glasses(lm3, p["glasses"], acc_rgb * 0.4 if p["glasses"] == "sun" else acc_rgb)
+    if p["hat"] != "none":
+        piece, hat_line = hat(head, lm3, p["hat"], acc_rgb)
+        pieces.append(piece)
+        # the top of the face mask lies under the hat: drop it so it cannot poke through the crown
+        under = pts[: head.n_template, 1] > hat_line + 0.035
+        tris[0] = tris[0][~under[tris[0]].all(1)]
+    if p["headphones"] != "none":
+        pieces.append(headphones(head, lm3, accessory_rgb(float(p["accessory_hue"]) + 0.5, 0.25)))
+    if p["mask"] != "none":
+        pieces.append(face_mask(head, pts, np.array([0.75, 0.85, 0.95]) * (0.6 + 0.4 * float(p["accessory_value"]))))
+    shirt = accessory_rgb(float(p["accessory_hue"]) + 0.3, float(p["accessory_value"]), 0.4)
+    body = clothing(p["clothing"], shirt, float(p["bg_seed"]) * 10 % 1)
+    for pc in [*pieces, body]:
+        add(pc.verts, pc.tris, pc.albedo, np.full(len(pc.verts), pc.label, np.uint8),
+            np.full(len(pc.verts), pc.material, np.uint8))
+    return Scene(
+        pts=pts, verts=np.concatenate(verts).astype(np.float32),
+        tris=np.ascontiguousarray(np.concatenate(tris).astype(np.int32)), n_culled=len(tris[0]),
+        albedo=np.ascontiguousarray(np.concatenate(albs).astype(np.float32)),
+        label=np.ascontiguousarray(np.concatenate(labs).astype(np.uint8)),
+        material=np.ascontiguousarray(np.concatenate(mats).astype(np.uint8)),
+        body_start=n_verts[0] - len(body.verts), lenses=lenses, hat_line=hat_line, lm3=lm3,
+        eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair,
+    )
