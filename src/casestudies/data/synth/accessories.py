@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from casestudies.data.synth.geometry import MAT_CLOTH, MAT_GLOSSY, MAT_LENS, HeadModel, grid_tris
+from casestudies.data.synth.geometry import MAT_CLOTH, MAT_GLOSSY, MAT_LENS, HeadModel
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 MM = 1e-3
@@ -50,7 +50,7 @@ def tube(path: np.ndarray, radius: float, n_around: int = 6, closed: bool = Fals
     b = np.cross(tang, a)
     ang = np.linspace(0, 2 * np.pi, n_around, endpoint=False)
     v = path[:, None] + radius * (np.cos(ang)[None, :, None] * a[:, None] + np.sin(ang)[None, :, None] * b[:, None])
-    return v.reshape(-1, 3), grid_tris(len(path), n_around + 0, wrap_u=closed) if False else _ring_tris(len(path), n_around, closed)
+    return v.reshape(-1, 3), _ring_tris(len(path), n_around, closed)
 
 
 def _ring_tris(n_path: int, n_around: int, closed: bool) -> np.ndarray:

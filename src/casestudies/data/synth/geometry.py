@@ -240,7 +240,7 @@ class HeadModel:
         ys = np.linspace(-0.20, -0.02, 8)
         ring = np.stack([0.052 * np.cos(ang), np.zeros_like(ang), 0.048 * np.sin(ang) + 0.0], -1)
         nv = np.concatenate([ring + [0, yy, -0.002] for yy in ys])
-        ntris = grid_tris(len(ys), len(ang)) if False else _tube_tris(len(ys), len(ang))
+        ntris = _tube_tris(len(ys), len(ang))
         front = nv[:, 2] > 0.02
         ok = ~front[ntris].all(1)
         add("neck", nv, ntris[ok], FS.index("neck"), MAT_SKIN)
