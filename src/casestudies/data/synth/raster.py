@@ -251,7 +251,8 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
         bx = x1[s]
         by = y1[s]
         wd = width[s]
-        r = 0.5 * wd + 1.0
+        r = max(1.0, 0.5 * wd + 0.5)  # coverage is zero beyond this distance
+        r2 = r * r
         dx = bx - ax
         dy = by - ay
         l2 = dx * dx + dy * dy + 1e-12
@@ -288,7 +289,10 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
                 t = min(1.0, max(0.0, t))
                 qx = ax + t * dx - px
                 qy = ay + t * dy - py
-                d = math.sqrt(qx * qx + qy * qy)
+                d2 = qx * qx + qy * qy
+                if d2 >= r2:
+                    continue
+                d = math.sqrt(d2)
                 if wd < 1.0:
                     c = wd * (1.0 - d)
                 else:
