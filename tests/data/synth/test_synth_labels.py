@@ -56,20 +56,35 @@ def test_eye_landmarks_and_pupils_fall_in_eye_classes(frontal):
     assert s["pupils"][0, 0] < s["pupils"][1, 0]
 
 
+def _near(mask: np.ndarray, r: int = 2) -> np.ndarray:
+    out = np.zeros_like(mask)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out |= np.roll(np.roll(mask, dy, 0), dx, 1)
+    return out
+
+
 def test_alpha_is_one_on_face_zero_on_background_fractional_on_hair(hairy):
     s = hairy
     face = np.isin(s["seg"], FACE)
-    assert face.sum() > 100 and (s["alpha"][face] == 1.0).all()
+    inner = face & ~_near(~face, 1)  # the silhouette row is anti-aliased
+    assert inner.sum() > 100 and (s["alpha"][inner] == 1.0).all()
     bg = s["alpha"] == 0
     assert bg.sum() > 100 and (s["seg"][bg] == 0).all()
     frac = (s["alpha"] > 0.02) & (s["alpha"] < 0.98)
-    assert frac.sum() > 20
-    near_hair = np.zeros_like(frac)
     hair = s["seg"] == FS.index("hair")
-    for dy in (-2, -1, 0, 1, 2):
-        for dx in (-2, -1, 0, 1, 2):
-            near_hair |= np.roll(np.roll(hair, dy, 0), dx, 1)
-    assert near_hair[frac].mean() > 0.9
+    # sub-pixel strands: many fractional pixels around the hair, beyond the mesh silhouette
+    assert (frac & _near(hair) & (s["depth"] == 0)).sum() > 20
+
+
+def test_surface_silhouette_is_anti_aliased(frontal):
+    a = frontal["alpha"]
+    frac = (a > 0) & (a < 1)
+    assert frac.sum() > 10
+    # fractional surface alpha only on the silhouette: next to both empty and fully covered pixels
+    assert (_near(a == 0, 1)[frac]).all() and (_near(a == 1, 1)[frac]).mean() > 0.9
+    surf = frontal["depth"] > 0
+    assert (a[surf] >= 0.25).all()
 
 
 def test_image_is_the_exact_composite_of_its_layers(hairy):

@@ -77,6 +77,46 @@ def raster_triangles(sx, sy, sz, tris, zbuf, tid, bary, ortho, tri_offset, cull=
 
 
 @njit(cache=True, nogil=True)
+def raster_coverage(sx, sy, sz, tris, mask, cull, vsel):
+    """Mark ``mask`` (uint8) where any triangle covers a sample point (no depth test): a coverage pass
+    run on a finer sample grid than the image for anti-aliased silhouettes. ``cull`` as in
+    ``raster_triangles``; when ``vsel`` (uint8 per vertex) is non-empty, only triangles with a
+    selected vertex are drawn."""
+    h, w = mask.shape
+    use_sel = vsel.shape[0] > 0
+    for t in range(tris.shape[0]):
+        i0 = tris[t, 0]
+        i1 = tris[t, 1]
+        i2 = tris[t, 2]
+        if use_sel and vsel[i0] == 0 and vsel[i1] == 0 and vsel[i2] == 0:
+            continue
+        if sz[i0] < NEAR or sz[i1] < NEAR or sz[i2] < NEAR:
+            continue
+        x0 = sx[i0]
+        y0 = sy[i0]
+        x1 = sx[i1]
+        y1 = sy[i1]
+        x2 = sx[i2]
+        y2 = sy[i2]
+        area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+        if area == 0.0 or (cull and area > 0.0):
+            continue
+        xmin = max(int(math.ceil(min(x0, min(x1, x2)))), 0)
+        xmax = min(int(math.floor(max(x0, max(x1, x2)))), w - 1)
+        ymin = max(int(math.ceil(min(y0, min(y1, y2)))), 0)
+        ymax = min(int(math.floor(max(y0, max(y1, y2)))), h - 1)
+        inv_area = 1.0 / area
+        for py in range(ymin, ymax + 1):
+            for px in range(xmin, xmax + 1):
+                if mask[py, px]:
+                    continue
+                w0 = ((x1 - px) * (y2 - py) - (x2 - px) * (y1 - py)) * inv_area
+                w1 = ((x2 - px) * (y0 - py) - (x0 - px) * (y2 - py)) * inv_area
+                if w0 >= 0.0 and w1 >= 0.0 and 1.0 - w0 - w1 >= 0.0:
+                    mask[py, px] = 1
+
+
+@njit(cache=True, nogil=True)
 def vertex_normals(v, tris):
     """Area-weighted unit vertex normals of a triangle mesh (N x 3 float32)."""
     n = np.zeros(v.shape, dtype=np.float32)

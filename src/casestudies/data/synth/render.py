@@ -6,7 +6,7 @@ maps to ``R @ X + t`` and projects with ``K`` to pixels whose origin is the cent
 pixel. Clothing follows the body, which turns a quarter as much as the head.
 
 Steps (numbered as in ``render_sample``): 1-2 build the scene (``scene.build_scene``); 3 camera;
-4 rasterise; 5 lights and shadow maps; 6 shade; 7 clear lenses; 8 hair strands; 9 landmarks and
+4 rasterise; 5 lights and shadow maps; 6 shade, 6b anti-aliased silhouette alpha; 7 clear lenses; 8 hair strands; 9 landmarks and
 visibility; 10 exposure, encoding, post-processing and the exact composite; 11 human-style labels.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from casestudies.data.synth import raster
@@ -144,6 +145,42 @@ def _shadow_maps(p: dict, sc: Scene, pc: np.ndarray, cam: Camera, light_dir: np.
         raster.raster_triangles(qx, qy, qz, head.shadow_tris, smaps[i], scratch_t, scratch_b, True, 0, True)
         raster.raster_triangles(qx, qy, qz, sc.tris[sc.n_culled:], smaps[i], scratch_t, scratch_b, True, 0, False)
     return smaps, sbasis, sorigin, sscale
+
+
+def _silhouette_alpha(sc: Scene, sx: np.ndarray, sy: np.ndarray, sz: np.ndarray, tid: np.ndarray,
+                      fg: np.ndarray) -> np.ndarray:
+    """Step 6b: surface alpha = coverage of 2x2 sub-pixel samples (anti-aliased silhouettes).
+
+    Labels, depth and normals stay sampled at the pixel centre. A pixel covered only off-centre takes
+    the mean colour of its centre-covered neighbours (in place in ``fg``); a centre-covered pixel keeps
+    alpha >= 1/4.
+    """
+    h, w = tid.shape
+    mesh = tid >= 0
+    # only the small face-mask triangles near the silhouette can change coverage there
+    m8 = mesh.astype(np.uint8)
+    k5 = np.ones((5, 5), np.uint8)
+    band = cv2.dilate(m8, k5) & (1 - cv2.erode(m8, k5))
+    ix = np.clip(np.rint(sx), 0, w - 1).astype(np.int32)
+    iy = np.clip(np.rint(sy), 0, h - 1).astype(np.int32)
+    vsel = band[iy, ix]
+    sub = np.zeros((2 * h, 2 * w), np.uint8)
+    sub[::2, ::2] = sub[1::2, ::2] = sub[::2, 1::2] = sub[1::2, 1::2] = mesh & ~band.astype(bool)  # interior
+    x2 = np.ascontiguousarray(2 * sx + 0.5)  # sub-sample centres at pixel centre +- 1/4
+    y2 = np.ascontiguousarray(2 * sy + 0.5)
+    raster.raster_coverage(x2, y2, sz, sc.tris[: sc.n_culled], sub, True, vsel)
+    raster.raster_coverage(x2, y2, sz, sc.tris[sc.n_culled:], sub, False, np.zeros(0, np.uint8))
+    cov = sub.reshape(h, 2, w, 2).mean(axis=(1, 3), dtype=np.float32)
+    alpha = np.where(mesh, np.maximum(cov, 0.25), cov).astype(np.float32)
+    edge = ~mesh & (cov > 0)
+    if edge.any():
+        m = mesh.astype(np.float32)
+        num = cv2.boxFilter(fg * m[..., None], -1, (3, 3), normalize=False)
+        den = cv2.boxFilter(m, -1, (3, 3), normalize=False)
+        ok = edge & (den > 0)
+        fg[ok] = num[ok] / den[ok][:, None]
+        alpha[edge & ~ok] = 0.0
+    return alpha
 
 
 def _clear_lenses(p: dict, sc: Scene, cam: Camera, zbuf: np.ndarray, fg: np.ndarray, alpha: np.ndarray,
@@ -295,7 +332,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, MAT_SPEC, MAT_SHINE,
                  eye_c_cam, gaze_cam, eye_cos, iris, light_dir, light_rgb, amb,
                  smaps, sbasis, sorigin, sscale, np.float32(0.012), np.float32(GAMMA), fg, seg, depth, normals)
-    alpha = (tid >= 0).astype(np.float32)
+    alpha = _silhouette_alpha(sc, sx, sy, sz, tid, fg)
     # 7. clear lenses
     if sc.lenses:
         _clear_lenses(p, sc, cam, zbuf, fg, alpha, seg)
