@@ -115,6 +115,10 @@ class FaceSynthetics(Reader):
         if self.manifest is not None:
             # scalars only: the manifest's per-id lists (ids, params) stay out of every sample
             meta["generator"] = {k: v for k, v in self.manifest.items() if not isinstance(v, (list, dict))}
+            # a generator set names its preset as the domain; a stand-in is never labelled plain "synthetic"
+            for key in ("domain", "is_standin"):
+                if key in self.manifest:
+                    meta[key] = self.manifest[key]
         sample: Sample = {
             "image": image,
             "seg": seg,
