@@ -21,6 +21,7 @@ runs_dir = "../runs"  # the run store this report reads (only records, never tra
 selection_file = ""  # JSON file naming the run ids of one profile per case; empty for every run
 profile = "default"  # profile the report was built for (shown in the provenance block)
 run_pages = "runs"  # relative folder holding each run's rendered notebook
+companions = ""  # comma-separated companion pages rendered next to this report, e.g. 00_synthetic_faces
 
 # %% tags=["remove_cell"]
 import pandas as pd
@@ -53,6 +54,11 @@ else:
         ))
     display(HTML(sources.to_html(index=False, border=0)))
 display(HTML(rp.coverage_table(records, failed).to_html(index=False, border=0)))
+if "00_synthetic_faces" in companions.split(","):
+    display(Markdown(
+        "The synthetic faces and the stand-in presets are shown, layer by layer, in the "
+        "[generator gallery](00_synthetic_faces.html)."
+    ))
 
 # %% tags=["hide_input"]
 for case in rp.cases_in_order(records):

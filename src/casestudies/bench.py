@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "papermill": ("casestudies.bench", "bench_papermill"),
     "loader": ("casestudies.data.bench_loader", "main"),
     "train_loop": ("casestudies.training.bench", "main"),
+    "generator": ("casestudies.data.synth.bench", "main"),
 }
 
 

@@ -108,7 +108,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     proj = Project.at(args.root, args.runs)
     out = build_report(proj, profile=args.profile, out_dir=Path(args.out) if args.out else None,
-                       run_pages=not args.no_run_pages, progress=not args.no_progress)
+                       run_pages=not args.no_run_pages, progress=not args.no_progress,
+                       companions=not args.no_companions)
     print(f"whitepaper: {out}")
     return 0
 
@@ -152,6 +153,7 @@ def build_parser(with_external: str | None = None) -> argparse.ArgumentParser:
     r.add_argument("--profile", choices=PROFILES, default="default", help="profile named in the provenance block")
     r.add_argument("--out", help="output folder (default: report/_build)")
     r.add_argument("--no-run-pages", action="store_true", help="skip rendering each run's notebook")
+    r.add_argument("--no-companions", action="store_true", help="skip the generator gallery page")
     r.add_argument("--no-progress", action="store_true")
     r.set_defaults(func=cmd_report)
 

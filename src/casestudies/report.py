@@ -17,6 +17,8 @@ from casestudies.project import Project
 from casestudies.store import NOTEBOOK, atomic_write_json, atomic_write_text, iter_runs
 
 WHITEPAPER = "whitepaper.py"
+# Notebooks rendered next to the whitepaper and linked from it (executed with their own defaults).
+COMPANIONS = ("00_synthetic_faces",)
 
 
 def html_exporter(hide_parameters: bool = True):
@@ -70,9 +72,10 @@ def selection_for(proj: Project, profile: str) -> dict[str, list[str]]:
 
 
 def build_report(
-    proj: Project, profile: str = "default", out_dir: Path | None = None, run_pages: bool = True, progress: bool = True
+    proj: Project, profile: str = "default", out_dir: Path | None = None, run_pages: bool = True,
+    progress: bool = True, companions: bool = True,
 ) -> Path:
-    """Render the whitepaper (and the per-run pages it links to); returns the HTML path."""
+    """Render the whitepaper, the per-run pages and the companion notebooks it links to; returns its path."""
     import jupytext
     import papermill as pm
     from tqdm.auto import tqdm
@@ -94,19 +97,34 @@ def build_report(
             if not page.exists() or page.stat().st_mtime < (rs.path / NOTEBOOK).stat().st_mtime:
                 render_html(rs.path / NOTEBOOK, page, hide_parameters=False)
 
-    # 2. execute the whitepaper notebook on the records, then render it
     bindir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+    # 2. companion notebooks (e.g. the generator gallery) executed with their defaults
+    built = []
+    if companions:
+        for name in COMPANIONS:
+            src = proj.notebooks / f"{name}.py"
+            if src.exists():
+                executed = out / f"{name}.ipynb"
+                pm.execute_notebook(
+                    jupytext.read(src), str(executed), kernel_name="python3", progress_bar=progress,
+                    log_output=False, cwd=str(src.parent), extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                )
+                render_html(executed, out / f"{name}.html")
+                built.append(name)
+
+    # 3. execute the whitepaper notebook on the records, then render it
     src = whitepaper_source(proj)
     nb = jupytext.read(src)
     executed = out / "whitepaper.ipynb"
     pm.execute_notebook(
         nb, str(executed), kernel_name="python3", progress_bar=progress, log_output=False, cwd=str(src.parent),
         parameters={"runs_dir": str(proj.runs), "selection_file": str(out / "selection.json"), "profile": profile,
-                    "run_pages": "runs"},
+                    "run_pages": "runs", "companions": ",".join(built)},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     html_path = out / "whitepaper.html"
     render_html(executed, html_path)
-    atomic_write_text(out / "build.json", json.dumps({"profile": profile, "runs": len(runs)}) + "\n")
+    atomic_write_text(out / "build.json", json.dumps({"profile": profile, "runs": len(runs), "companions": built}) + "\n")
     return html_path
