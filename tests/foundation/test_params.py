@@ -9,7 +9,6 @@ from casestudies.params import (
     ParameterError,
     check_value,
     expand_grid,
-    load_profile,
     parameters_cell,
     resolve,
     run_id,
@@ -137,4 +136,3 @@ def test_repo_params_files_validate_against_their_notebooks() -> None:
         for profile in yaml.safe_load(proj.params_file(case).read_text())["profiles"]:
             plan = resolve(case, proj.notebook(case), proj.params_file(case), profile)
             assert plan.runs, f"{case} [{profile}] has no runs"
-    assert load_profile  # imported API stays public
