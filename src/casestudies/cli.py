@@ -88,6 +88,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)))
     if not rows:
         print(f"no params/*.yaml under {proj.root}: no case studies to sweep yet")
+    if args.failed:
+        from casestudies.store import FAILED, iter_runs, read_json
+
+        for rs in iter_runs(proj.runs):
+            if rs.state == "failed" and (not args.cases or rs.case in args.cases):
+                err = read_json(rs.path / FAILED)
+                cell = f" in cell {err['cell_index']}" if "cell_index" in err else ""
+                print(f"FAILED {rs.case}/{rs.run_id}{cell}: {err.get('ename')}: {err.get('evalue')}")
+                print(f"       notebook: {rs.path / 'notebook.ipynb'}")
     return 0
 
 
@@ -147,6 +156,7 @@ def build_parser(with_external: str | None = None) -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="done / failed / running / pending runs per case and profile")
     st.add_argument("cases", nargs="*")
     st.add_argument("--profile", choices=PROFILES)
+    st.add_argument("--failed", action="store_true", help="also list each failed run with its error and notebook")
     st.set_defaults(func=cmd_status)
 
     r = sub.add_parser("report", help="render notebooks/whitepaper.py and the run notebooks to HTML")

@@ -72,6 +72,8 @@ def test_sweep_records_failure_and_report(tmp_path: Path) -> None:
     # status, then a re-run skips done runs and retries only the failed one
     st = cli(root, "status", "toy_case", "--profile", "tiny")
     assert st.returncode == 0 and "toy_case  tiny     5        4     1" in st.stdout
+    st = cli(root, "status", "--failed")
+    assert "in cell" in st.stdout and "RuntimeError: toy case asked to fail (fail=True)" in st.stdout
     again = cli(root, "sweep", "toy_case", "--profile", "tiny", "--no-progress")
     assert "0 executed, 4 already done, 1 failed" in again.stdout
 
