@@ -109,7 +109,28 @@ def test_finetune_starts_from_the_cached_pretrain_weights(toy, tmp_path):
     assert all(torch.equal(starts["finetune"][k], ckpt["state_dict"][k]) for k in ckpt["state_dict"])
     assert [r.get("cached", False) for r in log] == [True, True, False, False]
     assert (tmp_path / "pretrain").stat().st_mtime_ns == mtime[1]
-    assert [p.name for p in (tmp_path / "pretrain").iterdir()] == [first.info["pretrain_checkpoint"].split("/")[-1]]
+    assert [p.name for p in (tmp_path / "pretrain").glob("*.pt")] == [first.info["pretrain_checkpoint"].split("/")[-1]]
+
+
+def test_concurrent_finetunes_pretrain_once(toy, tmp_path):
+    """Two runs needing the same pretrain at once: one trains it, the other waits and reuses it."""
+    import threading
+
+    pretrains = []
+    ft = replace(toy.config, epochs=1, lr=1e-3)
+    results = {}
+
+    def one(name, fraction):
+        results[name] = _run(toy, "finetune", real_fraction=fraction, finetune=ft, cache_dir=tmp_path,
+                             on_stage_start=lambda stage, model: pretrains.append(stage) if stage == "pretrain" else None)
+
+    threads = [threading.Thread(target=one, args=(n, f)) for n, f in (("a", 0.25), ("b", 0.5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert pretrains == ["pretrain"]
+    assert sorted(r.info["pretrain_cached"] for r in results.values()) == [False, True]
 
 
 def _plan(toy, **kw) -> Plan:

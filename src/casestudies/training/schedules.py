@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -219,8 +221,29 @@ def _atomic_save(obj: Any, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _exclusive(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<path>.lock`` (no-op for None): concurrent runs of a sweep that
+    need the same pretrain wait for the first one to write it instead of training it again."""
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 def _pretrained(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
     """Pretrained state dict and its history: from the cache when present, else trained (and cached)."""
+    with _exclusive(pretrain_path(plan)):
+        return _pretrained_unlocked(plan)
+
+
+def _pretrained_unlocked(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
     path = pretrain_path(plan)
     key = pretrain_key(plan)
     if path is not None and path.exists():
