@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -33,6 +31,7 @@ from torch.utils.data import Dataset
 import casestudies
 from casestudies.adapt import ADAPTERS, Adapter, domain_layers, set_domain
 from casestudies.data.mixing import REAL, RandomBatchSampler, mix, nested_subset
+from casestudies.filelock import exclusive
 from casestudies.models import ModelSpec
 from casestudies.training.engine import (
     Log,
@@ -221,25 +220,13 @@ def _atomic_save(obj: Any, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
-def _exclusive(path: Path | None) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``<path>.lock`` (no-op for None): concurrent runs of a sweep that
-    need the same pretrain wait for the first one to write it instead of training it again."""
-    if path is None:
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a+b") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-
-
 def _pretrained(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
     """Pretrained state dict and its history: from the cache when present, else trained (and cached)."""
-    with _exclusive(pretrain_path(plan)):
+    path = pretrain_path(plan)
+    if path is None:
+        return _pretrained_unlocked(plan)
+    # concurrent runs needing the same pretrain wait for the first to write it instead of retraining
+    with exclusive(path.with_name(path.name + ".lock")):
         return _pretrained_unlocked(plan)
 
 

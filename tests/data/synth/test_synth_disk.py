@@ -87,3 +87,29 @@ def test_facesynthetics_reader_reads_generator_output(tmp_path):
                   "landmarks_visible"):
             assert np.array_equal(got[k], ref[k]), k
         assert got["meta"]["generator"]["generator_version"] == GENERATOR_VERSION
+
+
+def test_concurrent_cache_requests_generate_once(tmp_path, monkeypatch):
+    """Two runs asking for the same set at once: one generates, the other waits and reuses it."""
+    import threading
+
+    from casestudies.data.synth import disk
+
+    monkeypatch.setenv("CASESTUDIES_CACHE", str(tmp_path))
+    calls = []
+    real_generate = disk.generate
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real_generate(*args, **kwargs)
+
+    monkeypatch.setattr(disk, "generate", counting)
+    (tmp_path / f"synthetic_seed3_n2_32px_v{disk.GENERATOR_VERSION}.partial").mkdir()  # stale leftover
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(disk.cached_dataset("synthetic", 3, 2, 32))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and out[0] == out[1] and (out[0] / "manifest.json").exists()
+    assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())

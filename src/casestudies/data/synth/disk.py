@@ -28,6 +28,7 @@ import numpy as np
 from casestudies.data.synth.knobs import GENERATOR_VERSION
 from casestudies.data.synth.presets import get_preset, sample_params
 from casestudies.data.synth.render import render_sample
+from casestudies.filelock import exclusive
 
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -185,12 +186,14 @@ def cached_dataset(preset: str, seed: int, n: int, size: int, workers: int = 1, 
     path = cache_root() / f"{preset}_seed{seed}_n{n}_{size}px_v{GENERATOR_VERSION}"
     if (path / "manifest.json").exists():
         return path
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    generate(preset, n, size, seed, tmp, workers=workers, progress=progress)
-    try:
+    # concurrent runs of a sweep asking for the same set: the first generates it, the others wait
+    with exclusive(path.with_name(path.name + ".lock")):
+        if (path / "manifest.json").exists():
+            return path
+        tmp = path.with_name(path.name + ".partial")
+        for stale in (tmp, path):  # left by a process killed mid-generation
+            if stale.exists():
+                shutil.rmtree(stale)
+        generate(preset, n, size, seed, tmp, workers=workers, progress=progress)
         tmp.rename(path)
-    except OSError:  # another process finished first
-        shutil.rmtree(tmp, ignore_errors=True)
     return path
