@@ -200,6 +200,8 @@ def make_loader(
         generator=generator,
         drop_last=drop_last,
         persistent_workers=num_workers > 0,
+        # not fork: a forked worker deadlocks in OpenCV / OpenMP if the parent already used their pools
+        multiprocessing_context="forkserver" if num_workers > 0 else None,
         pin_memory=pin_memory,
         prefetch_factor=4 if num_workers > 0 else None,
     )

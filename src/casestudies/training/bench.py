@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from casestudies.data.mixing import mix
 from casestudies.models import create_model
-from casestudies.training.engine import TrainConfig, fit, resolve_device
+from casestudies.training.engine import TrainConfig, fit, resolve_device, worker_context
 from casestudies.training.tasks import SegmentationTask
 from casestudies.training.toy import InMemoryDataset, ToySegmentation
 
@@ -88,7 +88,7 @@ def bare_loop(
     loader = DataLoader(
         data, batch_size=batch_size, shuffle=True, drop_last=True, num_workers=workers,
         persistent_workers=workers > 0, pin_memory=device.type == "cuda",
-        generator=torch.Generator().manual_seed(seed),
+        generator=torch.Generator().manual_seed(seed), multiprocessing_context=worker_context(workers),
     )
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)

@@ -156,6 +156,13 @@ def deterministic_algorithms(enabled: bool = True) -> Iterator[None]:
         fill.fill_uninitialized_memory = before[3]
 
 
+def worker_context(num_workers: int) -> str | None:
+    """Start method of loader workers: ``forkserver``, never ``fork``. A forked worker deadlocks in
+    OpenCV or OpenMP when the parent already used their thread pools (e.g. after rendering faces);
+    forkserver starts workers from a clean process. None (in-process loading) without workers."""
+    return "forkserver" if num_workers > 0 else None
+
+
 def _seed_worker(worker_id: int) -> None:
     """Loader workers: one thread each, NumPy/random seeded from the worker's torch seed."""
     seed = torch.initial_seed() % 2**32
@@ -178,6 +185,7 @@ def make_loader(
         worker_init_fn=_seed_worker,
         generator=torch.Generator().manual_seed(seed),
         persistent_workers=num_workers > 0,
+        multiprocessing_context=worker_context(num_workers),
         prefetch_factor=4 if num_workers > 0 else None,
     )
 
@@ -228,6 +236,7 @@ def evaluate(
         worker_init_fn=_seed_worker,
         generator=torch.Generator().manual_seed(0),
         pin_memory=device.type == "cuda",
+        multiprocessing_context=worker_context(num_workers),
     )
     cast, _ = _autocast(device, amp)
     stats: dict[str, list[Tensor]] = defaultdict(list)
