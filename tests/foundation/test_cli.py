@@ -39,3 +39,13 @@ def test_clean_keeps_done(toy_root: Path) -> None:
     (d / "bbb").mkdir()
     r = cli(toy_root, "clean")
     assert r.returncode == 0 and (d / "aaa").exists() and not (d / "bbb").exists()
+
+
+def test_store_sweep_report_never_import_torch() -> None:
+    """DESIGN: the record / sweep / report layer stays light (no torch in the sweep's parent process)."""
+    code = (
+        "import sys; import casestudies.store, casestudies.sweep, casestudies.report, casestudies.aggregate, "
+        "casestudies.reportparts, casestudies.params, casestudies.cli; "
+        "sys.exit(1 if 'torch' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
