@@ -74,3 +74,5 @@ if not records.empty:
     prov["wall time total (s)"] = prov["wall time total (s)"].map(rp.fmt_seconds)
     prov = prov.rename(columns={"wall time total (s)": "wall time total"})
     display(HTML(prov.to_html(index=False, border=0)))
+    for line in rp.mixed_code_warnings(records):
+        display(Markdown(f"**Mixed code versions:** {line}"))

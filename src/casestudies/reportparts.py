@@ -167,3 +167,25 @@ def show_case(df: pd.DataFrame, failed: pd.DataFrame, case: str, profile: str, r
             display(fig)
             plt.close(fig)
     display(HTML(run_links(df, failed, case, run_pages)))
+
+
+def mixed_code_warnings(df: pd.DataFrame) -> list[str]:
+    """One line per case whose done runs came from more than one git commit (or a dirty tree).
+
+    A run id hashes only the parameters, so runs made before a code change are reused, not redone;
+    the report says so instead of mixing code versions silently.
+    """
+    out = []
+    if df.empty or "env.git_commit" not in df:
+        return out
+    for case, part in df.groupby("case", sort=True):
+        commits = sorted({str(c)[:10] for c in part["env.git_commit"].dropna()})
+        dirty = int(part["env.git_dirty"].fillna(False).astype(bool).sum()) if "env.git_dirty" in part else 0
+        if len(commits) > 1 or dirty:
+            what = f"{len(commits)} commits ({', '.join(commits)})" if len(commits) > 1 else f"commit {commits[0]}"
+            extra = f", {dirty} run(s) from a tree with uncommitted changes" if dirty else ""
+            out.append(
+                f"`{case}`: runs come from {what}{extra}. If the code change matters, delete the older run folders "
+                "(or sweep into a fresh store with `--runs`) and sweep again."
+            )
+    return out

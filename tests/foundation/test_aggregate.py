@@ -56,3 +56,13 @@ def test_formatting_and_provenance() -> None:
     src = data_sources(df)
     assert set(src["role"]) == {"train", "test"} and not src["stand_in"].any()
     assert pd.read_csv(io.StringIO(text)).shape == (3, 5)
+
+
+def test_mixed_code_versions_are_flagged() -> None:
+    from casestudies.reportparts import mixed_code_warnings
+
+    df = load_records(GOLDEN / "runs")
+    assert mixed_code_warnings(df) == []  # one commit, clean tree
+    df.loc[0, "env.git_commit"] = "fedcba9876543210"
+    (line,) = mixed_code_warnings(df)
+    assert "toy_case" in line and "2 commits" in line and "fedcba9876" in line
