@@ -140,14 +140,20 @@ def to_tensors(sample: Sample) -> dict[str, Any]:
 class TorchDataset(Dataset):
     """Wrap a sequence of Samples: transform each one, then convert it with :func:`to_tensors`.
 
-    Randomness: each item draws a fresh seed from torch's generator (seeded per worker by the
-    DataLoader), so augmentations differ across epochs and workers yet repeat under a fixed seed.
+    Randomness: each item draws a fresh seed from torch's generator — in a loader worker the
+    worker's generator (seeded by the DataLoader), in the calling process ``generator`` when given
+    (``make_loader`` passes one seeded with its ``seed``), else torch's global generator — so
+    augmentations differ across epochs and workers yet repeat under a fixed seed.
     """
 
-    def __init__(self, samples: Sequence[Sample], transform: Transform | None = None, keys: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, samples: Sequence[Sample], transform: Transform | None = None, keys: Sequence[str] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
         self.samples = samples
         self.transform = transform
         self.keys = tuple(keys) if keys is not None else None
+        self.generator = generator
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -157,7 +163,9 @@ class TorchDataset(Dataset):
         if self.keys is not None:
             sample = {k: v for k, v in sample.items() if k in self.keys or k == "meta"}
         if self.transform is not None:
-            seed = int(torch.randint(0, 2**62, (1,)).item())
+            in_worker = torch.utils.data.get_worker_info() is not None
+            gen = None if in_worker else self.generator
+            seed = int(torch.randint(0, 2**62, (1,), generator=gen).item())
             sample = self.transform(sample, np.random.default_rng(seed))
         return to_tensors(sample)
 
@@ -189,7 +197,14 @@ def make_loader(
 
     ``num_workers=0`` loads in the calling process. Workers persist across epochs.
     """
-    dataset = samples if isinstance(samples, TorchDataset) else TorchDataset(samples, transform, keys)  # type: ignore[arg-type]
+    # in-process loading (no workers) draws augmentation seeds from its own seeded generator
+    item_gen = torch.Generator().manual_seed(seed + 1) if num_workers == 0 else None
+    if isinstance(samples, TorchDataset):
+        dataset = samples
+        if dataset.generator is None:
+            dataset.generator = item_gen
+    else:
+        dataset = TorchDataset(samples, transform, keys, generator=item_gen)  # type: ignore[arg-type]
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(
         dataset,
