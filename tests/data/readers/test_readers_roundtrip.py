@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from casestudies.data import taxonomy as tx
-from casestudies.data.readers import READERS, DatasetError, open_dataset
+from casestudies.data.readers import READERS, BadSampleError, DatasetError, open_dataset
 from casestudies.data.readers.photomatte85 import composite, cover_resize, evaluation_trimap
 from tests.data.readers import readers_fixtures as fx
 
@@ -164,3 +164,16 @@ def test_folder_roundtrip(folder_roots: dict[bool, Path]) -> None:
 def test_report_for_run_records(lapa_roots: dict[bool, Path]) -> None:
     rep = open_dataset("lapa", lapa_roots[False], "test").report()
     assert rep["dataset"] == "lapa" and rep["n"] == 2 and rep["n_skipped"] == 0 and rep["skipped"] == []
+
+
+def test_lapa_landmarks_are_read_only_when_asked(tmp_path: Path) -> None:
+    """A broken 106-point file rejects its image only when landmarks106=True (never silently)."""
+    root = tmp_path / "lapa"
+    fx.write_lapa(root, {"val": fx.scenes(2, 2)})
+    bad = sorted((root / "val" / "landmarks").glob("*.txt"))[0]
+    bad.write_text("106\n1 2\n")
+    assert len(open_dataset("lapa", root, "val")) == 2  # segmentation-only use is unaffected
+    with pytest.raises(BadSampleError, match=bad.name):
+        open_dataset("lapa", root, "val", landmarks106=True)
+    ds = open_dataset("lapa", root, "val", landmarks106=True, skip_bad=True)
+    assert len(ds) == 1 and [str(p) for p, _ in ds.skipped] == [str(bad)]

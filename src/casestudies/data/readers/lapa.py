@@ -73,7 +73,7 @@ class LaPa(Reader):
                 continue
             points = None
             lm = landmarks.get(stem, lm_dir / f"{stem}.txt")
-            if stem in landmarks:
+            if stem in landmarks and self.with_landmarks106:  # parsed only when asked for
                 try:
                     points = read_lapa_landmarks(lm)
                 except BadSampleError as err:
