@@ -108,6 +108,7 @@ def test_finetune_starts_from_the_cached_pretrain_weights(toy, tmp_path):
     assert "pretrain" not in starts  # no pretraining happened
     assert all(torch.equal(starts["finetune"][k], ckpt["state_dict"][k]) for k in ckpt["state_dict"])
     assert [r.get("cached", False) for r in log] == [True, True, False, False]
+    assert not any(k.startswith("val_") for r in log if r.get("cached") for k in r)  # not replayed
     assert (tmp_path / "pretrain").stat().st_mtime_ns == mtime[1]
     assert [p.name for p in (tmp_path / "pretrain").glob("*.pt")] == [first.info["pretrain_checkpoint"].split("/")[-1]]
 

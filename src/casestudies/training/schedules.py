@@ -236,7 +236,10 @@ def _pretrained_unlocked(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict
     if path is not None and path.exists():
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         if ckpt.get("key") == key:
-            history = [dict(r, cached=True) for r in ckpt["history"]]
+            # the stored curve's val_* numbers were measured on the first run's validation set,
+            # which this run may not share: replay the training side only
+            history = [{**{k: v for k, v in r.items() if not k.startswith("val_")}, "cached": True}
+                       for r in ckpt["history"]]
             for record in history:
                 if plan.log is not None:
                     plan.log(record)
