@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from casestudies.store import HISTORY, NOTEBOOK_OUT, atomic_write_json
+from casestudies.threads import pin_threads, thread_env  # noqa: F401 - thread_env re-exported
 
 
 class RunLog:
@@ -155,26 +156,6 @@ def attach(run_dir: str, parent_pid: int | None = None, threads: int | None = No
     if parent_pid:
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     return _current
-
-
-THREAD_ENV = (
-    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-    "NUMBA_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "OPENCV_FOR_THREADS_NUM",
-)
-
-
-def thread_env(threads: int) -> dict[str, str]:
-    return {k: str(threads) for k in THREAD_ENV}
-
-
-def pin_threads(threads: int) -> None:
-    """Pin thread pools: environment for libraries not yet imported, calls for those already loaded."""
-    os.environ.update(thread_env(threads))
-    if "torch" in sys.modules:
-        with contextlib.suppress(RuntimeError):
-            sys.modules["torch"].set_num_threads(threads)
-    if "cv2" in sys.modules:
-        sys.modules["cv2"].setNumThreads(threads)
 
 
 def _watch_parent(pid: int, interval_s: float = 0.5) -> None:

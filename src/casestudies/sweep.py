@@ -26,7 +26,6 @@ from typing import Any
 
 from casestudies import envinfo
 from casestudies.params import Plan
-from casestudies.runlog import thread_env
 from casestudies.store import (
     DONE,
     FAILED,
@@ -41,6 +40,7 @@ from casestudies.store import (
     atomic_write_text,
     read_json,
 )
+from casestudies.threads import thread_env
 
 KERNEL = "python3"
 CONTEXT_TAG = "injected-run-context"

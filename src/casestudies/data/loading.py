@@ -13,7 +13,6 @@ alpha bilinear; seg, trimap, depth and normals nearest (no blending across label
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from casestudies.data.schema import SPEC, Sample, hflip_sample
+from casestudies.threads import pin_worker
 
 Transform = Callable[[Sample, np.random.Generator], Sample]
 
@@ -170,15 +170,9 @@ class TorchDataset(Dataset):
         return to_tensors(sample)
 
 
-THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
-
-
 def pin_worker_threads(worker_id: int = 0) -> None:
     """``worker_init_fn``: one thread per loader worker (torch, OpenCV, BLAS/OpenMP env)."""
-    for var in THREAD_ENV:
-        os.environ[var] = "1"
-    torch.set_num_threads(1)
-    cv2.setNumThreads(1)
+    pin_worker(worker_id)
 
 
 def make_loader(

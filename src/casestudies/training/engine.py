@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +30,7 @@ from tqdm import tqdm
 
 from casestudies.adapt import domain_layers, set_domain, use_domain
 from casestudies.data.mixing import DOMAIN_POLICIES, DomainBatchSampler, RandomBatchSampler
+from casestudies.threads import pin_threads
 from casestudies.training.tasks import Task
 
 Log = Callable[[dict[str, Any]], None]
@@ -168,9 +168,7 @@ def _seed_worker(worker_id: int) -> None:
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)
-    torch.set_num_threads(1)
-    if "cv2" in sys.modules:
-        sys.modules["cv2"].setNumThreads(1)
+    pin_threads(1)
 
 
 def make_loader(

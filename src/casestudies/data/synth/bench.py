@@ -21,8 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from casestudies.data.synth.disk import THREAD_ENV, _pin_threads, render_index, write_sample
+from casestudies.data.synth.disk import render_index, write_sample
 from casestudies.data.synth.presets import PRESETS
+from casestudies.threads import pin_worker, pinned_env
 
 YAW_BINS = (0, 10, 20, 30, 45, 90)
 
@@ -44,21 +45,13 @@ def _render(args: tuple) -> tuple[int, float, float]:
 
 def throughput(preset: str, size: int, n: int, workers: int, disk: bool = False) -> dict:
     """Images/s over ``n`` renders on ``workers`` processes, and the peak RSS (MiB) of each worker."""
-    saved = {k: os.environ.get(k) for k in THREAD_ENV}
-    os.environ.update({k: "1" for k in THREAD_ENV})
-    try:
-        with tempfile.TemporaryDirectory() as tmp, mp.get_context("spawn").Pool(workers, initializer=_pin_threads) as pool:
-            pool.map(_warm, [(preset, size)] * (workers * 2), chunksize=1)
-            jobs = [(preset, 0, i, size, tmp if disk else "") for i in range(n)]
-            t0 = time.perf_counter()
-            res = pool.map(_render, jobs, chunksize=4)
-            dt = time.perf_counter() - t0
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with pinned_env(1), tempfile.TemporaryDirectory() as tmp, \
+            mp.get_context("spawn").Pool(workers, initializer=pin_worker) as pool:
+        pool.map(_warm, [(preset, size)] * (workers * 2), chunksize=1)
+        jobs = [(preset, 0, i, size, tmp if disk else "") for i in range(n)]
+        t0 = time.perf_counter()
+        res = pool.map(_render, jobs, chunksize=4)
+        dt = time.perf_counter() - t0
     rss: dict[int, float] = {}
     for pid, r, _ in res:
         rss[pid] = max(rss.get(pid, 0.0), r)

@@ -18,7 +18,6 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import sys
 import zlib
 from pathlib import Path
 
@@ -29,8 +28,7 @@ from casestudies.data.synth.knobs import GENERATOR_VERSION
 from casestudies.data.synth.presets import get_preset, sample_params
 from casestudies.data.synth.render import render_sample
 from casestudies.filelock import exclusive
-
-THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+from casestudies.threads import pin_worker, pinned_env
 
 
 def _dumps(obj) -> str:
@@ -105,14 +103,6 @@ def render_index(preset: str, seed: int, idx: int, size: int) -> dict:
     return render_sample(sample_params(preset, rng), size=size, seed=rseed, domain=preset)
 
 
-def _pin_threads() -> None:
-    for k in THREAD_ENV:
-        os.environ[k] = "1"
-    cv2.setNumThreads(1)
-    if "torch" in sys.modules:  # workers do not need torch; pin it only if something imported it
-        sys.modules["torch"].set_num_threads(1)
-
-
 def _job(args: tuple) -> tuple[int, dict]:
     preset, seed, idx, size, out_dir = args
     s = render_index(preset, seed, idx, size)
@@ -141,19 +131,10 @@ def generate(preset: str, n: int, size: int, seed: int, out_dir: str | Path, wor
             params[i] = prm
             bar.update()
     else:
-        saved = {k: os.environ.get(k) for k in THREAD_ENV}
-        os.environ.update({k: "1" for k in THREAD_ENV})
-        try:
-            with mp.get_context("spawn").Pool(workers, initializer=_pin_threads) as pool:
-                for i, prm in pool.imap_unordered(_job, jobs, chunksize=max(1, min(16, n // (4 * workers)))):
-                    params[i] = prm
-                    bar.update()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        with pinned_env(1), mp.get_context("spawn").Pool(workers, initializer=pin_worker) as pool:
+            for i, prm in pool.imap_unordered(_job, jobs, chunksize=max(1, min(16, n // (4 * workers)))):
+                params[i] = prm
+                bar.update()
     bar.close()
     manifest = {
         "generator_version": GENERATOR_VERSION, "preset": preset, "domain": preset,
