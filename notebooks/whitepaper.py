@@ -22,6 +22,7 @@ selection_file = ""  # JSON file naming the run ids of one profile per case; emp
 profile = "default"  # profile the report was built for (shown in the provenance block)
 run_pages = "runs"  # relative folder holding each run's rendered notebook
 companions = ""  # comma-separated companion pages rendered next to this report, e.g. 00_synthetic_faces
+figures_dir = ""  # folder where every figure is also saved as PNG and SVG; empty for none
 
 # %% tags=["remove_cell"]
 import pandas as pd
@@ -31,6 +32,7 @@ from casestudies import reportparts as rp
 from casestudies.aggregate import data_sources, provenance
 from casestudies.store import load_records
 
+rp.set_figures_dir(figures_dir or None)
 selection = rp.load_selection(selection_file)
 records = rp.select(load_records(runs_dir), selection)
 failed_all = load_records(runs_dir, include_failed=True)

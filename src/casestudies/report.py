@@ -121,7 +121,7 @@ def build_report(
     pm.execute_notebook(
         nb, str(executed), kernel_name="python3", progress_bar=progress, log_output=False, cwd=str(src.parent),
         parameters={"runs_dir": str(proj.runs), "selection_file": str(out / "selection.json"), "profile": profile,
-                    "run_pages": "runs", "companions": ",".join(built)},
+                    "run_pages": "runs", "companions": ",".join(built), "figures_dir": str(out / "figures")},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     html_path = out / "whitepaper.html"

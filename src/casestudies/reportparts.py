@@ -38,6 +38,31 @@ CASE_INFO: dict[str, dict[str, str]] = {
 }
 
 
+_FIGURES: dict[str, Path | None] = {"dir": None}
+
+
+def set_figures_dir(path: str | Path | None) -> None:
+    """Where :func:`show_figure` also saves each figure as PNG and SVG (None: display only)."""
+    _FIGURES["dir"] = Path(path) if path else None
+
+
+def show_figure(fig: Any, name: str) -> None:
+    """Display a matplotlib figure in the report and save it as ``<figures dir>/<name>.png`` and ``.svg``.
+
+    ``name`` is a file stem such as ``face_segmentation_ratio``; the figure is closed afterwards.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    out = _FIGURES["dir"]
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for ext in ("png", "svg"):
+            fig.savefig(out / f"{name}.{ext}", bbox_inches="tight", dpi=110 if ext == "png" else None)
+    display(fig)
+    plt.close(fig)
+
+
 def select(df: pd.DataFrame, selection: dict[str, list[str]] | None) -> pd.DataFrame:
     """Keep only the runs named in ``selection`` (case -> run ids); cases not named keep all runs."""
     if not selection or df.empty:
@@ -148,7 +173,6 @@ def summary_html(df: pd.DataFrame, case: str) -> str:
 
 def show_case(df: pd.DataFrame, failed: pd.DataFrame, case: str, profile: str, run_pages: str = "runs") -> None:
     """Display one case's section: question, summary table, main plot and run links (or "no runs yet")."""
-    import matplotlib.pyplot as plt
     from IPython.display import HTML, Markdown, display
 
     info = CASE_INFO.get(case, {"title": case, "question": "(not one of the three case studies)"})
@@ -163,9 +187,7 @@ def show_case(df: pd.DataFrame, failed: pd.DataFrame, case: str, profile: str, r
         display(HTML(summary_html(df, case)))
         metric = primary_metric(part.dropna(axis=1, how="all"), case)
         if metric:
-            fig = plot_metric(df, case, metric)
-            display(fig)
-            plt.close(fig)
+            show_figure(plot_metric(df, case, metric), f"{case}_{metric.removeprefix('metrics.').replace('.', '_')}")
     display(HTML(run_links(df, failed, case, run_pages)))
 
 

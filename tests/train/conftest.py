@@ -42,7 +42,7 @@ def toy() -> Toy:
     )
 
 
-TIMING_KEYS = ("images_per_s", "epoch_s")
+TIMING_KEYS = ("images_per_s", "seconds")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from casestudies.data.mixing import mix
+from casestudies.data.mixing import RandomBatchSampler, mix
 from casestudies.training import (
     SegmentationTask,
     TrainConfig,
@@ -94,3 +94,44 @@ def test_deterministic_mode_is_restored():
         assert torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.benchmark
         assert tud.fill_uninitialized_memory is False
     assert not torch.are_deterministic_algorithms_enabled() and tud.fill_uninitialized_memory is True
+
+
+def test_step_budget_runs_exactly_that_many_steps_whatever_the_set_size(toy):
+    """A budget in steps: the same number of optimizer steps on a small and a large set."""
+    cfg = replace(toy.config, steps=7, log_every=3)
+    for train_set in (mix(toy.synthetic), mix(toy.synthetic, toy.real, real_fraction=1.0)):
+        history = fit(toy.spec.build(), toy.task, train_set, cfg, val_set=toy.val)
+        assert [r["stage_step"] for r in history] == [3, 6, 7]
+        per_epoch = len(RandomBatchSampler(len(train_set), cfg.batch_size, seed=0))
+        assert history[-1]["epoch"] == pytest.approx(7 / per_epoch)
+        assert 7 * (cfg.batch_size - 1) <= history[-1]["images_seen"] <= 7 * cfg.batch_size
+        assert "val_miou" in history[-1]
+
+
+def test_step_budget_spans_the_lr_schedule_and_changes_the_weights(toy):
+    cfg = replace(toy.config, steps=8, log_every=2, lr_schedule="cosine")
+    history = fit(toy.spec.build(), toy.task, mix(toy.synthetic), cfg)
+    lrs = [r["lr"] for r in history]
+    assert lrs[0] == pytest.approx(cfg.lr) and all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert lrs[-1] == pytest.approx(cfg.lr * 0.5 * (1 + math.cos(math.pi * 6 / 8)))
+    short = toy.spec.build()
+    long = toy.spec.build()
+    fit(short, toy.task, mix(toy.synthetic), replace(cfg, steps=1))
+    fit(long, toy.task, mix(toy.synthetic), cfg)
+    assert any(not torch.equal(a, b) for a, b in zip(short.state_dict().values(), long.state_dict().values()))
+
+
+def test_without_steps_records_are_whole_epochs(toy):
+    history = fit(toy.spec.build(), toy.task, mix(toy.synthetic), toy.config)
+    assert [r["epoch"] for r in history] == [1, 2]
+    assert [r["stage_step"] for r in history] == [4, 8]  # 16 items, batch 4
+
+
+def test_finetune_steps_continue_the_pretrain_count(toy, tmp_path):
+    result = run_schedule(
+        "finetune", model=toy.spec, task=toy.task, config=replace(toy.config, steps=5, log_every=5),
+        finetune=replace(toy.config, steps=3, log_every=3), synthetic=toy.synthetic, real=toy.real,
+        val=toy.val, real_fraction=0.5,
+    )
+    steps = [(r["stage"], r["step"]) for r in result.history]
+    assert steps == [("pretrain", 5), ("finetune", 8), ("final", 8)]

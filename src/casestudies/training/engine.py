@@ -63,7 +63,8 @@ def _check_name(kind: str, name: str, table: Mapping[str, Any] | tuple[str, ...]
 class TrainConfig:
     """One training stage. Fields below ``domain_policy`` do not change what is learned."""
 
-    epochs: int = 10
+    epochs: int = 10  # passes over the training set; ignored when ``steps`` is set
+    steps: int | None = None  # optimizer steps of this stage (a budget in steps: epochs follow from it)
     lr: float = 1e-3
     batch_size: int = 8
     optimizer: str = "adamw"  # OPTIMIZERS
@@ -77,10 +78,11 @@ class TrainConfig:
     # -- not part of the result's identity --
     num_workers: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
-    eval_every: int = 1  # epochs between validations (the last epoch is always validated)
+    eval_every: int = 1  # history records between validations (the last one is always validated)
+    log_every: int | None = None  # with ``steps``: steps per history record; None = about 10 records
     progress: bool = True  # tqdm bar on stderr
 
-    _NOT_IDENTITY = ("num_workers", "device", "eval_every", "progress")
+    _NOT_IDENTITY = ("num_workers", "device", "eval_every", "log_every", "progress")
 
     def __post_init__(self) -> None:
         _check_name("optimizer", self.optimizer, OPTIMIZERS)
@@ -88,6 +90,20 @@ class TrainConfig:
         _check_name("domain_policy", self.domain_policy, DOMAIN_POLICIES)
         if self.epochs < 0 or self.batch_size < 1:
             raise ValueError(f"need epochs >= 0 and batch_size >= 1, got {self.epochs}, {self.batch_size}")
+        if self.steps is not None and self.steps < 0:
+            raise ValueError(f"need steps >= 0 or None, got {self.steps}")
+        if self.log_every is not None and self.log_every < 1:
+            raise ValueError(f"need log_every >= 1 or None, got {self.log_every}")
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        """Optimizer steps of the stage: ``steps`` when set, else ``epochs`` x steps per epoch."""
+        return self.steps if self.steps is not None else self.epochs * steps_per_epoch
+
+    def record_steps(self, steps_per_epoch: int) -> int:
+        """Steps per history record: one epoch, or ``log_every`` (default about a tenth) with ``steps``."""
+        if self.steps is None:
+            return max(steps_per_epoch, 1)
+        return self.log_every or max(1, math.ceil(self.steps / 10))
 
     def identity(self) -> dict[str, Any]:
         """The fields that determine the trained weights (cache keys use these)."""
@@ -272,17 +288,24 @@ def fit(
     domain_batches: bool = False,
     log: Log | None = None,
     stage: str = "train",
-    epoch_offset: int = 0,
+    epoch_offset: float = 0,
+    step_offset: int = 0,
     on_start: Callable[[nn.Module], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train ``model`` in place on ``train_set`` for ``config.epochs``; returns the epoch records.
+    """Train ``model`` in place on ``train_set``; returns the history records.
 
-    ``domain_batches``: draw each batch from one domain (``train_set.domains`` required); needed by
-    DSBN/DSON models, whose active domain is set from each batch's ``"domain"`` ids.
-    ``on_start(model)`` runs once, after the model is on its device and before the first step.
-    Each record: ``stage``, ``epoch`` (global, 1-based, counting from ``epoch_offset``),
-    ``stage_epoch``, ``lr``, ``train_loss`` (mean per image), ``images_per_s``, ``epoch_s``,
-    ``n_train``, and ``val_<metric>`` on validation epochs.
+    The stage runs ``config.steps`` optimizer steps when set (epochs then follow from the set size,
+    the last one possibly partial), else ``config.epochs`` full epochs. The LR schedule spans the
+    stage's steps. ``domain_batches``: draw each batch from one domain (``train_set.domains``
+    required); needed by DSBN/DSON models, whose active domain is set from each batch's ``"domain"``
+    ids. ``on_start(model)`` runs once, after the model is on its device and before the first step.
+
+    One record per epoch (or per ``config.record_steps`` steps with a step budget): ``stage``,
+    ``step`` (global optimizer steps so far, counting from ``step_offset``), ``stage_step``,
+    ``epoch`` (global passes over the data so far, counting from ``epoch_offset``; fractional with a
+    step budget), ``stage_epoch``, ``images_seen`` (this stage), ``lr`` (at the record's first
+    step), ``train_loss`` (mean per image over the record's steps), ``images_per_s``, ``seconds``,
+    ``n_train``, and ``val_<metric>`` on validation records.
     """
     device = resolve_device(config.device)
     channels_last = device.type == "cuda" if config.channels_last is None else config.channels_last
@@ -302,33 +325,35 @@ def fit(
     else:
         sampler = RandomBatchSampler(len(train_set), config.batch_size, seed=seed)
     steps_per_epoch = len(sampler)
-    if config.epochs and steps_per_epoch == 0:
+    total = config.total_steps(steps_per_epoch)
+    if total and steps_per_epoch == 0:
         raise ValueError(f"no training batch: {len(train_set)} items at batch size {config.batch_size}")
     loader = make_loader(
         train_set, sampler, num_workers=config.num_workers, seed=seed, pin=device.type == "cuda"
     )
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = OPTIMIZERS[config.optimizer](params, config.lr, config.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, LR_SCHEDULES[config.lr_schedule](config.epochs * steps_per_epoch)
-    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, LR_SCHEDULES[config.lr_schedule](total))
     cast, use_scaler = _autocast(device, config.amp)
     scaler = torch.amp.GradScaler("cuda") if use_scaler else None
     history: list[dict[str, Any]] = []
-    bar = tqdm(
-        total=config.epochs * steps_per_epoch, desc=stage, disable=not config.progress, leave=False
-    )
+    per_record = config.record_steps(steps_per_epoch)
+    batches = _epochs_of_batches(loader, sampler)
+    step = images_seen = 0
+    bar = tqdm(total=total, desc=stage, disable=not config.progress, leave=False)
     with deterministic_algorithms(config.deterministic), bar:
         if on_start is not None:
             on_start(model)
-        for epoch in range(config.epochs):
+        while step < total:
+            # 1. one record's worth of steps (an epoch, or per_record steps with a step budget)
             model.train()
-            sampler.set_epoch(epoch)
+            n_steps = min(per_record, total - step)
             lr = optimizer.param_groups[0]["lr"]
             loss_sum = torch.zeros((), device=device)
             n_images = 0
             t0 = time.perf_counter()
-            for cpu_batch in loader:
+            for _ in range(n_steps):
+                cpu_batch = next(batches)
                 if layers:
                     set_domain(layers, cpu_batch["domain"])  # refuses a mixed-domain batch
                 batch = to_device(cpu_batch, device, channels_last)
@@ -353,18 +378,26 @@ def fit(
                 n_images += n
                 bar.update(1)
             seconds = time.perf_counter() - t0
+            step += n_steps
+            images_seen += n_images
+            # 2. the record; epochs counted in passes over the data (whole numbers without a step budget)
+            stage_epoch = step / steps_per_epoch if config.steps is not None else step // steps_per_epoch
             record: dict[str, Any] = {
                 "stage": stage,
-                "epoch": epoch_offset + epoch + 1,
-                "stage_epoch": epoch + 1,
+                "step": step_offset + step,
+                "stage_step": step,
+                "epoch": epoch_offset + stage_epoch,
+                "stage_epoch": stage_epoch,
+                "images_seen": images_seen,
                 "lr": lr,
                 "train_loss": loss_sum.item() / max(n_images, 1),
                 "images_per_s": n_images / seconds if seconds > 0 else float("nan"),
-                "epoch_s": seconds,
+                "seconds": seconds,
                 "n_train": len(train_set),
             }
-            last = epoch + 1 == config.epochs
-            if val_set is not None and ((epoch + 1) % config.eval_every == 0 or last):
+            # 3. validation every eval_every records and always on the last
+            last = step >= total
+            if val_set is not None and ((len(history) + 1) % config.eval_every == 0 or last):
                 metrics = evaluate(
                     model, task, val_set, batch_size=config.batch_size, domain=val_domain,
                     num_workers=config.num_workers, amp=config.amp,
@@ -375,6 +408,15 @@ def fit(
             if log is not None:
                 log(record)
     return history
+
+
+def _epochs_of_batches(loader: DataLoader, sampler: Any) -> Iterator[Any]:
+    """Batches epoch after epoch; each epoch's order is set by ``sampler.set_epoch(epoch)``."""
+    epoch = 0
+    while True:
+        sampler.set_epoch(epoch)
+        yield from loader
+        epoch += 1
 
 
 def _batch_len(batch: Mapping[str, Any]) -> int:

@@ -7,7 +7,8 @@
   batches, ``adabn`` re-estimates BN statistics on the real subset's images after training. The
   model is evaluated in the real (target) domain.
 * ``finetune``: pretrain on the synthetic set with ``config``, then train on the real subset with
-  ``finetune`` (its own epochs and learning rate). The pretrained weights are cached under
+  ``finetune`` (its own epochs or step budget and learning rate; with step budgets the case study
+  states how it splits its steps between the two stages). The pretrained weights are cached under
   ``cache_dir/pretrain/<hash>.pt``, the hash taken over exactly what determines them (model spec,
   task, synthetic set key, pretrain config identity, seed, device type, package version), so runs
   that differ only in the fine-tune stage or the real subset share one pretraining.
@@ -122,7 +123,8 @@ def _new_model(plan: Plan) -> nn.Module:
 
 
 def _train(
-    plan: Plan, model: nn.Module, train_set: Dataset, config: TrainConfig, stage: str, offset: int = 0
+    plan: Plan, model: nn.Module, train_set: Dataset, config: TrainConfig, stage: str,
+    after: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     hook = plan.on_stage_start
     return fit(
@@ -136,7 +138,8 @@ def _train(
         domain_batches=plan.adapter is not None and plan.adapter.domain_batches,
         log=plan.log,
         stage=stage,
-        epoch_offset=offset,
+        epoch_offset=after["epoch"] if after else 0,
+        step_offset=after.get("step", 0) if after else 0,
         on_start=None if hook is None else (lambda m: hook(stage, m)),
     )
 
@@ -173,7 +176,11 @@ def _finish(plan: Plan, model: nn.Module, history: list[dict[str, Any]], info: d
             model, plan.task, plan.val, batch_size=plan.config.batch_size,
             domain=REAL if domain_layers(model) else None, amp=plan.config.amp,
         )
-        record = {"stage": "final", "epoch": history[-1]["epoch"] if history else 0}
+        record = {
+            "stage": "final",
+            "epoch": history[-1]["epoch"] if history else 0,
+            "step": history[-1].get("step", 0) if history else 0,
+        }
         record.update({f"val_{k}": v for k, v in metrics.items()})
         history.append(record)
         if plan.log is not None:
@@ -296,8 +303,8 @@ def _finetune(plan: Plan) -> RunResult:
     state, history, info = _pretrained(plan)
     model = _new_model(plan)
     model.load_state_dict(state)
-    offset = history[-1]["epoch"] if history else 0
-    history = history + _train(plan, model, _real_part(plan), plan.finetune, "finetune", offset)
+    after = history[-1] if history else None
+    history = history + _train(plan, model, _real_part(plan), plan.finetune, "finetune", after)
     return _finish(plan, model, history, info)
 
 
