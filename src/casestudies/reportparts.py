@@ -171,8 +171,29 @@ def summary_html(df: pd.DataFrame, case: str) -> str:
     return table.to_html(index=False, classes="summary", border=0)
 
 
+# A case study's own whitepaper section: module name -> it defines
+# ``show_section(records, failed, profile, run_pages) -> None`` (records of that case only; no torch).
+# Cases without an entry (or whose module is missing) get the generic summary table and plot.
+SECTIONS: dict[str, str] = {
+    "face_segmentation": "casestudies.report_face_segmentation",
+    "background_matting": "casestudies.report_background_matting",
+    "facial_landmarks": "casestudies.report_facial_landmarks",
+}
+
+
+def _section(case: str) -> Any:
+    import importlib
+    import importlib.util
+
+    name = SECTIONS.get(case)
+    if name is None or importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name).show_section
+
+
 def show_case(df: pd.DataFrame, failed: pd.DataFrame, case: str, profile: str, run_pages: str = "runs") -> None:
-    """Display one case's section: question, summary table, main plot and run links (or "no runs yet")."""
+    """Display one case's section: question, then the case's own section (``SECTIONS``) or the generic
+    summary table and plot, then run links; "no runs yet" when the case has none."""
     from IPython.display import HTML, Markdown, display
 
     info = CASE_INFO.get(case, {"title": case, "question": "(not one of the three case studies)"})
@@ -183,6 +204,9 @@ def show_case(df: pd.DataFrame, failed: pd.DataFrame, case: str, profile: str, r
             f"**No runs yet for `{case}`**: run `casestudies sweep {case} --profile {profile}`, "
             "then `casestudies report`."
         ))
+    elif (section := _section(case)) is not None:
+        part_failed = failed[failed["case"] == case] if not failed.empty else failed
+        section(part.reset_index(drop=True), part_failed.reset_index(drop=True), profile, run_pages)
     else:
         display(HTML(summary_html(df, case)))
         metric = primary_metric(part.dropna(axis=1, how="all"), case)
