@@ -498,3 +498,19 @@ def evidence_table(v: Verdict) -> pd.DataFrame:
         "side": e["side"],
     })
     return out
+
+
+def show(v: Verdict) -> None:
+    """Display one verdict in the report: anchored heading, verdict, rule, parts, notes, evidence table."""
+    import html
+
+    from IPython.display import HTML, Markdown, display
+
+    display(HTML(f'<h3 id="{v.anchor}">Claim {v.number}: {html.escape(v.claim)}</h3>'))
+    parts = "; ".join(f"{name}: *{verdict}*" for name, verdict in v.parts.items())
+    lines = [f"**Verdict: {v.verdict}.** Parts: {parts}.", "", f"Rule: {v.rule}"]
+    if v.flattened:
+        lines += ["", f"**{v.flattened}**"]
+    lines += [""] + [f"- {n}" for n in v.notes]
+    display(Markdown("\n".join(lines)))
+    display(HTML(evidence_table(v).to_html(index=False, border=0, classes="evidence")))
