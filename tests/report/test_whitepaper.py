@@ -1,0 +1,57 @@
+"""notebooks/whitepaper.py builds from the toy fixture records and from an empty store: every claim's verdict
+line appears (*not run* when its case studies have no runs), anchors resolve, no machine paths leak."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from casestudies import claims
+from casestudies.project import Project
+from casestudies.report import build_report
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+def build(tmp_path: Path, runs: Path) -> str:
+    (tmp_path / "proj").mkdir(parents=True)
+    out = build_report(Project(tmp_path / "proj", runs), profile="tiny", out_dir=tmp_path / "build",
+                       run_pages=False, progress=False, companions=False)
+    text = out.read_text()
+    assert (tmp_path / "build" / "figures" / "whitepaper_generator_gallery.png").exists()
+    assert (tmp_path / "build" / "figures" / "whitepaper_generator_gallery.svg").exists()
+    return re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "IMG", text)
+
+
+def check_common(page: str, tmp_path: Path) -> None:
+    for n, claim in claims.CLAIMS.items():
+        line = f"{html.escape(claim, quote=False)} <strong>not run</strong>"
+        assert line in page, f"claim {n}'s verdict line missing"
+        assert f'href="#claim-{n}"' in page and f'id="claim-{n}"' in page
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    for target in set(re.findall(r'href="#([^"]+)"', page)):
+        assert target in ids, f"internal link #{target} has no target"
+    for path in (str(REPO), str(tmp_path)):
+        assert path not in page, f"machine path {path} in the report"
+    assert "Adaptation methods" in page and "Li et al. 2016" in page and "Seo et al. 2020" in page
+    assert "0.8367" in page and "16.8 %" in page  # the source's numbers, labelled as the source's
+    assert "jaw_width [-1, 1]" in page  # the generator's knobs
+
+
+def test_whitepaper_from_toy_records_and_empty_store(tmp_path: Path) -> None:
+    page = build(tmp_path / "toy", REPO / "tests" / "golden" / "runs")  # only read
+    check_common(page, tmp_path)
+    assert "9 done runs read from <code>tests/golden/runs</code>" in page and "toy_case" in page
+    assert "<em>not run</em>" in page  # training budget of the three missing case studies
+    assert "No runs yet for <code>face_segmentation</code>" in page
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    page = build(tmp_path / "e", empty)
+    check_common(page, tmp_path)
+    assert "No run records yet" in page
+    assert "face segmentation <em>not run</em>" in page  # our side of the source's table
