@@ -215,7 +215,7 @@ def compare(
         "better": "higher" if higher_is_better else "lower", "n seeds": len(seeds),
         "claimed": claimed.label, "claimed mean": float(av.mean()),
         "baseline": baseline.label, "baseline mean": float(bv.mean()),
-        "gain": mean, "ci low": lo, "ci high": hi, "side": sign_side(lo, hi),
+        "difference": mean, "ci low": lo, "ci high": hi, "side": sign_side(lo, hi),
     })
     seed_ok = lambda df: df[(df["params.seed"] if "params.seed" in df else pd.Series(0, index=df.index)).isin(seeds)]  # noqa: E731
     part.add_runs(seed_ok(a_runs), seed_ok(b_runs))
@@ -291,8 +291,8 @@ def _verdict(number: int, rule: str, parts: list[Part], notes: list[str] | None 
     rows = [p for part in parts for p in part.points]
     evidence = pd.DataFrame(rows, columns=[
         "part", "point", "metric", "better", "n seeds", "claimed", "claimed mean", "baseline", "baseline mean",
-        "gain", "ci low", "ci high", "side",
-    ]) if rows else pd.DataFrame(columns=["part", "point", "metric", "n seeds", "gain", "ci low", "ci high", "side"])
+        "difference", "ci low", "ci high", "side",
+    ]) if rows else pd.DataFrame(columns=["part", "point", "metric", "n seeds", "difference", "ci low", "ci high", "side"])
     used = [p.runs for p in parts if not p.runs.empty]
     runs = pd.concat(used).drop_duplicates("run_id") if used else pd.DataFrame()
     n, bad, unknown = flatten_counts(runs)
@@ -359,7 +359,7 @@ def domain_gap_points(records: pd.DataFrame) -> list[Part]:
                 "metric": f"{test}.miou relative drop", "better": f"within ±{GAP_TOLERANCE_PP:g} pp", "n seeds": len(seeds),
                 "claimed": "synthetic_only drop %", "claimed mean": float(drop_syn.mean()),
                 "baseline": f"{arms['other'].label} drop %", "baseline mean": float(drop_real.mean()),
-                "gain": mean, "ci low": lo, "ci high": hi, "side": tolerance_side(lo, hi, GAP_TOLERANCE_PP),
+                "difference": mean, "ci low": lo, "ci high": hi, "side": tolerance_side(lo, hi, GAP_TOLERANCE_PP),
             })
             keep = [df[df["params.seed"].isin(seeds)] if "params.seed" in df else df for df in frames.values()]
             part.add_runs(*keep)
@@ -493,7 +493,7 @@ def evidence_table(v: Verdict) -> pd.DataFrame:
         "part": e["part"], "point": e["point"], "n seeds": e["n seeds"],
         "claimed (mean)": [f"{c}: {_num(m)}" for c, m in zip(e["claimed"], e["claimed mean"])],
         "baseline (mean)": [f"{c}: {_num(m)}" for c, m in zip(e["baseline"], e["baseline mean"])],
-        "difference (+ = claimed side)": [_num(g) for g in e["gain"]],
+        "difference (+ = claimed side)": [_num(g) for g in e["difference"]],
         "95 % CI": [f"[{_num(lo)}, {_num(hi)}]" for lo, hi in zip(e["ci low"], e["ci high"])],
         "side": e["side"],
     })

@@ -87,7 +87,7 @@ def our_segmentation_table(records: pd.DataFrame) -> pd.DataFrame:
             if f > 0:
                 compare(part, records, m_arm, r_arm, metric, higher_is_better=True, label=col)
             p = part.points[0] if part.points else None
-            cells["gain"][col] = "–" if p is None else _ci(p["gain"], p["ci low"], p["ci high"], signed=True)
+            cells["gain"][col] = "–" if p is None else _ci(p["difference"], p["ci low"], p["ci high"], signed=True)
         for name, label in (("real only", "real only"), ("syn + real", "syn + real"),
                             ("gain", "gain (paired per seed)")):
             rows.append({"test set": f"{test} ({ROLES[test]} role)", "training": label, **cells[name]})
@@ -109,6 +109,6 @@ def domain_gap_table(records: pd.DataFrame) -> pd.DataFrame:
             "ours: synthetic-only drop": "not run" if p is None else f"{p['claimed mean']:.1f} %",
             "ours: other-real drop": "not run" if p is None else f"{p['baseline mean']:.1f} %",
             "ours: difference (95 % CI)": "not run" if p is None else (
-                f"{p['gain']:+.1f} pp" + ("" if math.isnan(p["ci low"]) else f" [{p['ci low']:+.1f}, {p['ci high']:+.1f}]")),
+                f"{p['difference']:+.1f} pp" + ("" if math.isnan(p["ci low"]) else f" [{p['ci low']:+.1f}, {p['ci high']:+.1f}]")),
         })
     return pd.DataFrame(rows)

@@ -51,14 +51,14 @@ def test_set_a_verdicts_and_evidence() -> None:
     assert list(e["point"]) == ["real fraction 10 %, test_a mIoU", "real fraction 100 %, test_a mIoU",
                                 "real fraction 10 %, test_b mIoU", "real fraction 100 %, test_b mIoU"]
     assert (e["n seeds"] == 3).all()
-    assert e["gain"].tolist() == pytest.approx([0.03] * 4)
+    assert e["difference"].tolist() == pytest.approx([0.03] * 4)
     assert e["ci low"].tolist() == pytest.approx([0.005159] * 4, abs=1e-6)
     assert e["ci high"].tolist() == pytest.approx([0.054841] * 4, abs=1e-6)
     # claim 2 on test A: drops synthetic 10/11/9 %, other real 9/9.5/9 % -> differences 1, 1.5, 0 pp
     a = v[1].evidence.iloc[0]
     s = math.sqrt(((1 - 5 / 6) ** 2 + (1.5 - 5 / 6) ** 2 + (5 / 6) ** 2) / 2)  # 0.763763
     h = T2 * s / math.sqrt(3)  # 1.897288
-    assert a["gain"] == pytest.approx(5 / 6) and a["ci low"] == pytest.approx(5 / 6 - h, abs=1e-5)
+    assert a["difference"] == pytest.approx(5 / 6) and a["ci low"] == pytest.approx(5 / 6 - h, abs=1e-5)
     assert (a["ci low"], a["ci high"]) == pytest.approx((-1.063955, 2.730621), abs=1e-5)
     assert a["claimed mean"] == pytest.approx(10.0) and a["baseline mean"] == pytest.approx(9.1666667)
     # claim 3's landmark points: NME gains 0.001/0.002/0.003 -> [-0.000484, 0.004484], undecided
@@ -68,7 +68,7 @@ def test_set_a_verdicts_and_evidence() -> None:
     # claim 4: only bg_photo Conn is on the other side (mixed's Conn higher by 8 x 0.02/0.03/0.04)
     other = v[3].evidence[v[3].evidence["side"] == claims.OTHER]
     assert list(other["point"]) == ["bg_photo conn, real fraction 100 %"]
-    assert other["gain"].iloc[0] == pytest.approx(-0.24)
+    assert other["difference"].iloc[0] == pytest.approx(-0.24)
     assert len(v[3].evidence) == 2 * 4 + 2 * 2
     # claim 5: every adapter loses to fine-tuning by 0.004/0.005/0.006 NME
     assert len(v[4].evidence) == 3 and (v[4].evidence["ci low"] > 0.0025).all()
@@ -80,7 +80,7 @@ def test_set_b_verdicts_flattening_and_refine_default() -> None:
     assert v[4].parts == {"finetune vs mixed + adabn": "reproduced", "finetune vs mixed + dsbn": "not run",
                           "finetune vs mixed + dson": "not run"}
     # claim 2: synthetic drop 25 % vs other-real 9 % on A -> 16 pp, outside +-5 pp
-    assert v[1].evidence.iloc[0]["gain"] == pytest.approx(16.0) and v[1].evidence.iloc[0]["side"] == claims.OTHER
+    assert v[1].evidence.iloc[0]["difference"] == pytest.approx(16.0) and v[1].evidence.iloc[0]["side"] == claims.OTHER
     # flattening: seed 1's mixed/finetune runs had not flattened; seed 2's finetune run has no summary
     assert (v[2].runs, v[2].not_flattened, v[2].not_judged) == (24, 2, 1)
     assert "rests on runs that had not flattened" in v[2].flattened and "rests on runs" in v[2].line()
