@@ -14,9 +14,9 @@
 # *A re-run, with every number's interval and every conclusion checked, of the case studies in Synthesis AI's
 # whitepaper "Synthetic Data Case Studies: It Just Works".* Three tasks — face segmentation, background
 # matting and facial landmarks — train the same model on real data, on synthetic faces, and on mixtures of
-# the two, with batch-norm domain adaptation and with synthetic pretraining. Every number below is read from a
-# run record in `runs/` (mean and 95 % t-interval over seeds); the executed notebook of each run is linked from
-# its section. The source's five claims are checked by a rule stated below, and the verdicts are computed
+# the two, with batch-norm domain adaptation and with synthetic pretraining. Every number below, except the
+# source's own (labelled as such), is read from a run record in `runs/` (mean and 95 % t-interval over seeds);
+# the executed notebook of each run is linked from its section. The source's five claims are checked by a rule stated below, and the verdicts are computed
 # from the records, never written by hand.
 
 # %% tags=["parameters", "remove_cell"]
