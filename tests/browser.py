@@ -50,6 +50,20 @@ class BrowserError(RuntimeError):
     pass
 
 
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of process group ``pgid`` (Linux /proc)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                pids.append(int(d.name))
+    return pids
+
+
 class Browser:
     """One headless Chromium with one page; methods block with a timeout (seconds)."""
 
@@ -61,6 +75,7 @@ class Browser:
         self._proc: subprocess.Popen | None = None
         self._ws = None
         self._profile = ""
+        self.pgid: int | None = None  # Chromium's process group (all its helpers), once started
 
     # --- lifecycle -------------------------------------------------------------------------------
     def __enter__(self) -> Browser:
@@ -74,6 +89,7 @@ class Browser:
                  f"--window-size={self.width},{self.height}", "about:blank"],
                 stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
+            self.pgid = self._proc.pid
             port = self._wait_port()
             targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
             page = next(t for t in targets if t.get("type") == "page")
@@ -81,6 +97,7 @@ class Browser:
                                                    suppress_origin=True, enable_multithread=False)
             for domain in ("Page", "Runtime", "Log"):
                 self.send(f"{domain}.enable")
+            self.send("Emulation.setFocusEmulationEnabled", enabled=True)  # the page behaves as focused
             self.send("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height,
                       deviceScaleFactor=1, mobile=False)
         except BaseException:
