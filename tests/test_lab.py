@@ -70,7 +70,7 @@ class Lab:
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(base / "config"), "JUPYTER_DATA_DIR": str(base / "data"),
                "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython"),
                "JUPYTER_PREFER_ENV_PATH": "1", "JUPYTER_PLATFORM_DIRS": "1", "OMP_NUM_THREADS": "1",
-               "NUMBA_NUM_THREADS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+               "NUMBA_NUM_THREADS": "1"}
         env.update([self.marker.split("=", 1)])
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
