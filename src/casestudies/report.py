@@ -6,9 +6,14 @@ run's executed notebook with nbconvert (cells tagged ``hide_input`` lose their i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import casestudies
@@ -19,6 +24,15 @@ from casestudies.store import NOTEBOOK, atomic_write_json, atomic_write_text, it
 WHITEPAPER = "whitepaper.py"
 # Notebooks rendered next to the whitepaper and linked from it (executed with their own defaults).
 COMPANIONS = ("00_synthetic_faces",)
+# nbconvert's lab template, minus the CDN scripts the report never uses (require.js unless widgets need
+# it, MathJax): the HTML opens offline without failed loads.
+TEMPLATE = "casestudies_report.html.j2"
+TEMPLATE_SOURCE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- if "widgets" in nb.metadata -%}{{ super() }}{%- endif -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+FIRST_SCREEN = "first_screen.png"
 
 
 def html_exporter(hide_parameters: bool = True):
@@ -26,6 +40,7 @@ def html_exporter(hide_parameters: bool = True):
 
     ``hide_parameters=False`` keeps papermill's injected-parameters cell (run pages show what ran).
     """
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -37,7 +52,8 @@ def html_exporter(hide_parameters: bool = True):
     c.TagRemovePreprocessor.remove_input_tags = ("hide_input",)
     c.TagRemovePreprocessor.remove_all_outputs_tags = ("remove_output",)
     c.HTMLExporter.embed_images = True
-    exporter = HTMLExporter(config=c)
+    c.HTMLExporter.template_file = TEMPLATE
+    exporter = HTMLExporter(config=c, extra_loaders=[DictLoader({TEMPLATE: TEMPLATE_SOURCE})])
     exporter.register_preprocessor(TagRemovePreprocessor(config=c), enabled=True)
     return exporter
 
@@ -49,6 +65,54 @@ def render_html(nb_path: Path, out_path: Path, hide_parameters: bool = True) -> 
     body, _ = html_exporter(hide_parameters).from_notebook_node(nb)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_path, body)
+
+
+def project_relative(path: Path, root: Path) -> str:
+    """``path`` relative to the project ``root`` (``..`` when outside it): no machine paths in the report."""
+    return os.path.relpath(Path(path).resolve(), Path(root).resolve())
+
+
+def find_chromium() -> str | None:
+    """Chromium's executable (env ``CASESTUDIES_CHROMIUM``, else the first of :data:`CHROMIUM` on PATH)."""
+    env = os.environ.get("CASESTUDIES_CHROMIUM")
+    if env:
+        return env if os.access(env, os.X_OK) else None
+    return next((p for p in map(shutil.which, CHROMIUM) if p), None)
+
+
+def screenshot_first_screen(html_path: Path, png_path: Path, width: int = 1280, height: int = 900,
+                            timeout: float = 60.0) -> str | None:
+    """Save what a reader sees first (``width`` x ``height`` CSS pixels) with headless Chromium.
+
+    Returns None when saved, else a one-line note why not; never raises (a missing or failing browser
+    must not fail the build).
+    """
+    exe = find_chromium()
+    if exe is None:
+        return f"first-screen screenshot skipped: no Chromium on PATH (apt-get install chromium); {png_path.name} not written"
+    png_path.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cs-chromium-") as profile:
+        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--hide-scrollbars", f"--user-data-dir={profile}", f"--window-size={width},{height}",
+               f"--screenshot={png_path}", Path(html_path).resolve().as_uri()]
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    text=True, start_new_session=True)
+        except OSError as e:
+            return f"first-screen screenshot failed ({e}); the report itself is fine"
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            err = f"no screenshot after {timeout:.0f} s"
+        finally:  # chromium's helper processes share its group: none outlives the call
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    if not png_path.exists() or png_path.stat().st_size == 0:
+        tail = (err.strip().splitlines() or ["no output"])[-1]
+        return f"first-screen screenshot failed (chromium: {tail}); the report itself is fine"
+    return None
 
 
 def whitepaper_source(proj: Project) -> Path:
@@ -73,9 +137,13 @@ def selection_for(proj: Project, profile: str) -> dict[str, list[str]]:
 
 def build_report(
     proj: Project, profile: str = "default", out_dir: Path | None = None, run_pages: bool = True,
-    progress: bool = True, companions: bool = True,
+    progress: bool = True, companions: bool = True, screenshot: bool = True,
 ) -> Path:
-    """Render the whitepaper, the per-run pages and the companion notebooks it links to; returns its path."""
+    """Render the whitepaper, the per-run pages and the companion notebooks it links to; returns its path.
+
+    The whitepaper executes with the project root as working directory and sees project-relative
+    paths only. ``screenshot`` saves ``first_screen.png`` next to it when Chromium is available.
+    """
     import jupytext
     import papermill as pm
     from tqdm.auto import tqdm
@@ -114,17 +182,29 @@ def build_report(
                 render_html(executed, out / f"{name}.html")
                 built.append(name)
 
-    # 3. execute the whitepaper notebook on the records, then render it
+    # 3. execute the whitepaper notebook on the records (paths relative to the project root), then render it
     src = whitepaper_source(proj)
     nb = jupytext.read(src)
     executed = out / "whitepaper.ipynb"
     pm.execute_notebook(
-        nb, str(executed), kernel_name="python3", progress_bar=progress, log_output=False, cwd=str(src.parent),
-        parameters={"runs_dir": str(proj.runs), "selection_file": str(out / "selection.json"), "profile": profile,
-                    "run_pages": "runs", "companions": ",".join(built), "figures_dir": str(out / "figures")},
+        nb, str(executed), kernel_name="python3", progress_bar=progress, log_output=False, cwd=str(proj.root),
+        parameters={"runs_dir": project_relative(proj.runs, proj.root),
+                    "selection_file": project_relative(out / "selection.json", proj.root), "profile": profile,
+                    "run_pages": "runs", "companions": ",".join(built),
+                    "figures_dir": project_relative(out / "figures", proj.root), "project_root": ".",
+                    "benchmarks_dir": project_relative(proj.root / "benchmarks" / "_out", proj.root)},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     html_path = out / "whitepaper.html"
     render_html(executed, html_path)
-    atomic_write_text(out / "build.json", json.dumps({"profile": profile, "runs": len(runs), "companions": built}) + "\n")
+    shot = None
+    if screenshot:
+        note = screenshot_first_screen(html_path, out / FIRST_SCREEN)
+        if note is None:
+            shot = FIRST_SCREEN
+            print(f"first screen: {project_relative(out / FIRST_SCREEN, proj.root)}")
+        else:
+            print(note, file=sys.stderr)
+    atomic_write_text(out / "build.json", json.dumps(
+        {"profile": profile, "runs": len(runs), "companions": built, "first_screen": shot}) + "\n")
     return html_path

@@ -105,31 +105,51 @@ def coverage_table(df: pd.DataFrame, failed: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_metric(df: pd.DataFrame, case: str, metric: str):  # -> matplotlib Figure
-    """Mean ± 95 % CI of ``metric`` against the first numeric varying parameter, one line per other setting."""
+    """Mean ± 95 % CI of ``metric`` over seeds (``aggregate.summary_table``'s t-interval), drawn with seaborn.
+
+    Against the first numeric varying parameter: one curve per other setting with its interval as a
+    band; without one: a bar per setting with its interval. seaborn draws the given means (one row per
+    point or bar, ``errorbar=None``); the intervals are the table's, never re-estimated by seaborn.
+    """
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
     vary = varying_params(df[df["case"] == case].dropna(axis=1, how="all"))
     part = df[df["case"] == case]
     numeric = [c for c in vary if pd.api.types.is_numeric_dtype(part[c]) and not pd.api.types.is_bool_dtype(part[c])]
     fig, ax = plt.subplots(figsize=(6, 3.6))
     name = metric.removeprefix("metrics.")
+    mean, ci = f"{metric}.mean", f"{metric}.ci95"
     if numeric:
+        # 1. one row per (x, setting) from the summary table; the band is mean ± its CI (0 for one seed)
         x = numeric[0]
         others = [c for c in vary if c != x]
         table = summary_table(part, [x, *others], [metric])
-        groups = table.groupby(others, dropna=False) if others else [((), table)]
-        for key, g in groups:
-            key = key if isinstance(key, tuple) else (key,)
-            label = ", ".join(f"{o.removeprefix('params.')}={k}" for o, k in zip(others, key)) or name
-            err = g[f"{metric}.ci95"].fillna(0.0)
-            ax.errorbar(g[x], g[f"{metric}.mean"], yerr=err, marker="o", capsize=3, label=label)
+        table["setting"] = [
+            ", ".join(f"{o.removeprefix('params.')}={r[o]}" for o in others) or name for _, r in table.iterrows()
+        ]
+        half = table[ci].fillna(0.0)
+        table["lo"], table["hi"] = table[mean] - half, table[mean] + half
+        settings = list(dict.fromkeys(table["setting"]))
+        palette = dict(zip(settings, sns.color_palette(n_colors=len(settings))))
+        # 2. curves through the given means, then each setting's band in its curve's colour
+        sns.lineplot(data=table, x=x, y=mean, hue="setting", hue_order=settings, palette=palette, estimator=None,
+                     errorbar=None, marker="o", sort=True, legend=len(settings) > 1, ax=ax)
+        for setting in settings:
+            g = table[table["setting"] == setting].sort_values(x)
+            ax.fill_between(g[x], g["lo"], g["hi"], color=palette[setting], alpha=0.2, linewidth=0)
         ax.set_xlabel(x.removeprefix("params."))
-        if len(groups) > 1:
-            ax.legend(fontsize=7)
+        if len(settings) > 1:
+            ax.legend(fontsize=7, title=None)
     else:
+        # bars of the given means, the table's intervals as error bars on top
         table = summary_table(part, vary, [metric])
         labels = [", ".join(str(table.loc[i, c]) for c in vary) or "all runs" for i in table.index]
-        ax.bar(labels, table[f"{metric}.mean"], yerr=table[f"{metric}.ci95"].fillna(0.0), capsize=3)
+        bars = pd.DataFrame({"setting": labels, "mean": table[mean].to_numpy()})  # one row per bar: its mean is itself
+        sns.barplot(data=bars, x="setting", y="mean", order=labels, errorbar=None, color=sns.color_palette()[0], ax=ax)
+        ax.set_xlabel("")
+        ax.errorbar(range(len(labels)), table[mean], yerr=table[ci].fillna(0.0), fmt="none", ecolor="black",
+                    capsize=3, elinewidth=1)
         ax.tick_params(axis="x", rotation=30)
     ax.set_ylabel(name)
     ax.set_title(f"{CASE_INFO.get(case, {}).get('title', case)}: {name} (mean ± 95% CI over seeds)")
