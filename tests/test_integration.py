@@ -16,7 +16,8 @@ from casestudies.data.loading import to_tensors
 from casestudies.data.synth.dataset import SynthFaces
 from casestudies.data.taxonomy import PAPER9, remap
 from casestudies.runlog import RunLog
-from casestudies.train import ModelSpec, SegmentationTask, TrainConfig, run_schedule
+from casestudies.models import ModelSpec
+from casestudies.training import SegmentationTask, TrainConfig, run_schedule
 
 
 def _paper9(sample: dict) -> dict:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from casestudies.data.loading import make_loader
-from casestudies.train import run_schedule
+from casestudies.training import run_schedule
 
 
 def _use_opencv_threads() -> None:

@@ -345,7 +345,7 @@ def run_schedule(
     ``config``). ``synthetic_key`` (default ``synthetic.cache_key`` if the dataset has one) names the
     synthetic set in the pretrain cache key; without it or ``cache_dir`` nothing is cached.
     ``on_stage_start(stage, model)`` runs before each stage's first step. A runnable example is in
-    ``casestudies.train``.
+    ``casestudies.training``.
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; valid schedules: {sorted(SCHEDULES)}")
