@@ -297,7 +297,7 @@ def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
 
 
 @dataclass(frozen=True)
-class Plan:
+class SweepPlan:
     """The resolved runs of one sweep: full parameter dicts in grid order, with their ids."""
 
     case: str
@@ -313,7 +313,7 @@ def resolve(
     profile: str,
     overrides: list[str] | None = None,
     grid_overrides: list[str] | None = None,
-) -> Plan:
+) -> SweepPlan:
     """Resolve the full parameter sets for ``case`` at ``profile``: defaults < base < overrides < grid.
 
     ``overrides`` are ``key=value`` strings applied to every run; ``grid_overrides`` are
@@ -352,4 +352,4 @@ def resolve(
         if rid not in seen:
             seen.add(rid)
             runs.append((rid, params))
-    return Plan(case, profile, Path(notebook), tuple(runs))
+    return SweepPlan(case, profile, Path(notebook), tuple(runs))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from casestudies import envinfo
-from casestudies.params import Plan
+from casestudies.params import SweepPlan
 from casestudies.store import (
     DONE,
     FAILED,
@@ -102,7 +102,7 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def make_specs(plan: Plan, runs_dir: Path, root: Path, threads: int, timeout_s: float | None = None) -> list[RunSpec]:
+def make_specs(plan: SweepPlan, runs_dir: Path, root: Path, threads: int, timeout_s: float | None = None) -> list[RunSpec]:
     return [
         RunSpec(plan.case, rid, params, plan.profile, str(plan.notebook), str(runs_dir), str(root), threads, timeout_s)
         for rid, params in plan.runs
@@ -321,7 +321,7 @@ def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: st
 
 
 def run_sweep(
-    plan: Plan,
+    plan: SweepPlan,
     runs_dir: Path,
     root: Path,
     executor: str = "local",
