@@ -67,7 +67,7 @@ class RunSpec:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunOutcome:
     run_id: str
     status: str  # "done" | "failed" | "skipped" (already done) | "busy" (another process has it)
     wall_s: float = 0.0
@@ -79,7 +79,7 @@ class SweepSummary:
     case: str
     profile: str
     total: int
-    results: list[RunResult] = field(default_factory=list)
+    results: list[RunOutcome] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -170,7 +170,7 @@ def _reset(run_dir: Path) -> None:
             (run_dir / name).unlink()
 
 
-def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
+def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
     """Claim, execute and record one run. Never raises for a notebook error: it records it."""
     import papermill as pm
 
@@ -178,10 +178,10 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir)
     if not lock.acquire(blocking=blocking):
-        return RunResult(spec.run_id, "busy")
+        return RunOutcome(spec.run_id, "busy")
     try:
         if (run_dir / DONE).exists():
-            return RunResult(spec.run_id, "skipped")
+            return RunOutcome(spec.run_id, "skipped")
         _reset(run_dir)  # leftovers of an interrupted or failed attempt
         atomic_write_json(run_dir / PARAMS, spec.params)
         os.environ.update(thread_env(spec.threads))
@@ -233,10 +233,10 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
             record["error"] = {k: v for k, v in error.items() if k != "traceback"}
             atomic_write_json(run_dir / RECORD, record)
             atomic_write_json(run_dir / FAILED, error)
-            return RunResult(spec.run_id, "failed", wall, f"{error['ename']}: {error['evalue']}"[:300])
+            return RunOutcome(spec.run_id, "failed", wall, f"{error['ename']}: {error['evalue']}"[:300])
         atomic_write_json(run_dir / RECORD, record)
         atomic_write_text(run_dir / DONE, started + "\n")
-        return RunResult(spec.run_id, "done", wall)
+        return RunOutcome(spec.run_id, "done", wall)
     finally:
         lock.release()
 
@@ -266,11 +266,11 @@ def _first_completed(futures: Iterable[Future]) -> set[Future]:
 def _drive(
     specs: list[RunSpec], submit: Submit, progress: bool, desc: str,
     first_completed: Callable[[Iterable[Any]], set[Any]] = _first_completed,
-) -> list[RunResult]:
+) -> list[RunOutcome]:
     """Submit every run non-blocking; runs another process holds are retried, waiting, at the end."""
     from tqdm.auto import tqdm
 
-    results: list[RunResult] = []
+    results: list[RunOutcome] = []
     busy: list[RunSpec] = []
     bar = tqdm(total=len(specs), desc=desc, unit="run", disable=not progress)
     for blocking, batch in ((False, specs), (True, None)):
@@ -282,7 +282,7 @@ def _drive(
                 try:
                     res = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails that run only
-                    res = RunResult(spec.run_id, "failed", 0.0, f"executor error: {type(exc).__name__}: {exc}")
+                    res = RunOutcome(spec.run_id, "failed", 0.0, f"executor error: {type(exc).__name__}: {exc}")
                 if res.status == "busy" and not blocking:
                     busy.append(spec)
                     continue
@@ -293,7 +293,7 @@ def _drive(
     return results
 
 
-def run_local(specs: list[RunSpec], jobs: int, progress: bool = True, desc: str = "sweep") -> list[RunResult]:
+def run_local(specs: list[RunSpec], jobs: int, progress: bool = True, desc: str = "sweep") -> list[RunOutcome]:
     if not specs:
         return []
     ctx = mp.get_context("spawn")
@@ -301,7 +301,7 @@ def run_local(specs: list[RunSpec], jobs: int, progress: bool = True, desc: str 
         return _drive(specs, lambda s, b: pool.submit(execute_run, s, b), progress, desc)
 
 
-def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: str = "sweep") -> list[RunResult]:
+def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: str = "sweep") -> list[RunOutcome]:
     """Execute on a Dask distributed cluster at ``address`` (``HOST:PORT``); the store must be shared.
 
     Start one with ``dask scheduler`` and ``dask worker HOST:PORT --nthreads 1`` on each machine
@@ -335,7 +335,7 @@ def run_sweep(
     specs = make_specs(plan, runs_dir, root, threads, timeout_s)
     todo = [s for s in specs if not (s.run_dir / DONE).exists()]
     summary = SweepSummary(plan.case, plan.profile, len(specs))
-    summary.results += [RunResult(s.run_id, "skipped") for s in specs if s not in todo]
+    summary.results += [RunOutcome(s.run_id, "skipped") for s in specs if s not in todo]
     desc = f"{plan.case} [{plan.profile}]"
     if executor == "local":
         summary.results += run_local(todo, jobs, progress, desc)
@@ -346,5 +346,5 @@ def run_sweep(
     return summary
 
 
-def iter_failed(results: Iterable[RunResult]) -> list[RunResult]:
+def iter_failed(results: Iterable[RunOutcome]) -> list[RunOutcome]:
     return [r for r in results if r.status == "failed"]
