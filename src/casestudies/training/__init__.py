@@ -23,7 +23,7 @@ from casestudies.training.engine import (
     resolve_device,
     seed_everything,
 )
-from casestudies.training.schedules import SCHEDULES, RunResult, pretrain_key, run_schedule
+from casestudies.training.schedules import SCHEDULES, TrainResult, pretrain_key, run_schedule
 from casestudies.training.tasks import SegmentationTask, Task, confusion_matrix, iou_from_confusion
 from casestudies.training.toy import InMemoryDataset, ToySegmentation
 
@@ -32,7 +32,7 @@ __all__ = [
     "OPTIMIZERS",
     "SCHEDULES",
     "InMemoryDataset",
-    "RunResult",
+    "TrainResult",
     "SegmentationTask",
     "Task",
     "ToySegmentation",

@@ -49,7 +49,7 @@ StageHook = Callable[[str, nn.Module], None]
 
 
 @dataclass
-class RunResult:
+class TrainResult:
     """A trained model (eval mode; DSBN/DSON models set to the real branch), its epoch records, final
     validation metrics and facts about the run."""
 
@@ -166,7 +166,7 @@ def _target_batches(inputs: RunInputs) -> Iterator[dict[str, Any]]:
     return iter(loader)
 
 
-def _finish(inputs: RunInputs, model: nn.Module, history: list[dict[str, Any]], info: dict[str, Any]) -> RunResult:
+def _finish(inputs: RunInputs, model: nn.Module, history: list[dict[str, Any]], info: dict[str, Any]) -> TrainResult:
     """Run the adapter's post-training step, evaluate on the target domain, log the final record."""
     if inputs.adapter is not None and inputs.adapter.finalize is not None:
         inputs.adapter.finalize(model, _target_batches(inputs), inputs.task.forward)
@@ -187,7 +187,7 @@ def _finish(inputs: RunInputs, model: nn.Module, history: list[dict[str, Any]], 
             inputs.log(record)
     if domain_layers(model):
         set_domain(model, REAL)  # inference defaults to the target domain's branch
-    return RunResult(model.eval(), history, metrics, info)
+    return TrainResult(model.eval(), history, metrics, info)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -263,19 +263,19 @@ def _pretrained_unlocked(inputs: RunInputs) -> tuple[dict[str, torch.Tensor], li
 # the schedules
 
 
-def _real_only(inputs: RunInputs) -> RunResult:
+def _real_only(inputs: RunInputs) -> TrainResult:
     _require(inputs, real=True)
     model = _new_model(inputs)
     return _finish(inputs, model, _train(inputs, model, _real_part(inputs), inputs.config, "train"), {})
 
 
-def _synthetic_only(inputs: RunInputs) -> RunResult:
+def _synthetic_only(inputs: RunInputs) -> TrainResult:
     _require(inputs, synthetic=True)
     model = _new_model(inputs)
     return _finish(inputs, model, _train(inputs, model, mix(synthetic=inputs.synthetic), inputs.config, "train"), {})
 
 
-def _mixed(inputs: RunInputs) -> RunResult:
+def _mixed(inputs: RunInputs) -> TrainResult:
     _require(inputs, synthetic=True, adapter_ok=True)
     n_real = inputs.n_real()
     if inputs.adapter is not None and n_real == 0:
@@ -298,7 +298,7 @@ def _mixed(inputs: RunInputs) -> RunResult:
     return _finish(inputs, model, _train(inputs, model, train_set, inputs.config, "train"), {})
 
 
-def _finetune(inputs: RunInputs) -> RunResult:
+def _finetune(inputs: RunInputs) -> TrainResult:
     _require(inputs, synthetic=True, real=True)
     state, history, info = _pretrained(inputs)
     model = _new_model(inputs)
@@ -308,7 +308,7 @@ def _finetune(inputs: RunInputs) -> RunResult:
     return _finish(inputs, model, history, info)
 
 
-SCHEDULES: dict[str, Callable[[RunInputs], RunResult]] = {
+SCHEDULES: dict[str, Callable[[RunInputs], TrainResult]] = {
     "real_only": _real_only,
     "synthetic_only": _synthetic_only,
     "mixed": _mixed,
@@ -335,7 +335,7 @@ def run_schedule(
     cache_dir: str | os.PathLike[str] | None = None,
     synthetic_key: str | None = None,
     on_stage_start: StageHook | None = None,
-) -> RunResult:
+) -> TrainResult:
     """Train ``model`` with the named schedule; returns the model, history and final val metrics.
 
     ``synthetic``/``real``/``val`` are datasets of dict items (``val`` is the real/target domain's
