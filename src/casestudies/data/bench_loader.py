@@ -18,8 +18,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from casestudies.data.loading import TrainTransform, make_loader, pin_worker_threads
+from casestudies.data.loading import TrainTransform, make_loader
 from casestudies.data.readers import open_dataset
+from casestudies.threads import pin_worker
 
 
 def write_png_folder(folder: Path, n: int, size: int, seed: int = 0) -> Path:
@@ -52,7 +53,7 @@ def time_loader(root: Path, workers: int, batch_size: int, size: int, passes: in
 
 def run_bench(n: int = 1000, size: int = 256, workers: tuple[int, ...] = (0, 1, 2), batch_size: int = 32,
               passes: int = 1, folder: Path | None = None) -> list[dict[str, Any]]:
-    pin_worker_threads()  # the main process loads too when workers == 0
+    pin_worker()  # the main process loads too when workers == 0
     with tempfile.TemporaryDirectory(prefix="bench_loader_") as tmp:
         root = folder if folder is not None else Path(tmp)
         if not (root / "images").is_dir() or len(list((root / "images").glob("*.png"))) < n:

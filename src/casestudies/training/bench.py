@@ -29,11 +29,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
+from casestudies.data.loading import make_loader
 from casestudies.data.mixing import mix
 from casestudies.models import create_model
-from casestudies.training.engine import TrainConfig, fit, resolve_device, worker_context
+from casestudies.training.engine import TrainConfig, fit, resolve_device
 from casestudies.training.tasks import SegmentationTask
 from casestudies.training.toy import InMemoryDataset, ToySegmentation
 
@@ -85,10 +86,9 @@ def bare_loop(
 ) -> tuple[int, float, float]:
     """(images, wall seconds, CPU seconds of this process) of the reference loop."""
     t0, c0 = time.perf_counter(), time.process_time()
-    loader = DataLoader(
-        data, batch_size=batch_size, shuffle=True, drop_last=True, num_workers=workers,
-        persistent_workers=workers > 0, pin_memory=device.type == "cuda",
-        generator=torch.Generator().manual_seed(seed), multiprocessing_context=worker_context(workers),
+    loader = make_loader(  # the same loader factory (workers, seeding) as the engine's
+        data, batch_size, shuffle=True, drop_last=True, num_workers=workers, seed=seed,
+        pin_memory=device.type == "cuda",
     )
     model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)

@@ -31,6 +31,7 @@ from torch.utils.data import Dataset
 
 import casestudies
 from casestudies.adapt import ADAPTERS, Adapter, domain_layers, set_domain
+from casestudies.data.loading import make_loader
 from casestudies.data.mixing import REAL, RandomBatchSampler, mix, nested_subset
 from casestudies.filelock import exclusive
 from casestudies.models import ModelSpec
@@ -39,7 +40,6 @@ from casestudies.training.engine import (
     TrainConfig,
     evaluate,
     fit,
-    make_loader,
     resolve_device,
     seed_everything,
 )
@@ -162,7 +162,7 @@ def _target_batches(inputs: RunInputs) -> Iterator[dict[str, Any]]:
     """The real subset's images, unlabelled, in seeded batches (a trailing single image is dropped)."""
     images = _Inputs(_real_part(inputs), inputs.task.input_keys)
     sampler = RandomBatchSampler(len(images), inputs.config.batch_size, seed=inputs.seed)
-    loader = make_loader(images, sampler, num_workers=inputs.config.num_workers, seed=inputs.seed, pin=False)
+    loader = make_loader(images, batch_sampler=sampler, num_workers=inputs.config.num_workers, seed=inputs.seed)
     return iter(loader)
 
 
