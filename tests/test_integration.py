@@ -15,8 +15,8 @@ import numpy as np
 from casestudies.data.loading import to_tensors
 from casestudies.data.synth.dataset import SynthFaces
 from casestudies.data.taxonomy import PAPER9, remap
-from casestudies.runlog import RunLog
 from casestudies.models import ModelSpec
+from casestudies.runlog import RunLog
 from casestudies.training import SegmentationTask, TrainConfig, run_schedule
 
 
