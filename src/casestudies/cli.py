@@ -51,7 +51,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def status_table(proj: Project, cases: list[str] | None = None, profiles: tuple[str, ...] = PROFILES):
     """Rows of (case, profile, planned, done, failed, running, pending) for the planned runs."""
     from casestudies.params import resolve
-    from casestudies.store import iter_runs, run_state
+    from casestudies.store import Status, iter_runs, run_state
+
+    counted = (Status.DONE, Status.FAILED, Status.RUNNING)
 
     rows = []
     for case in cases or proj.cases():
@@ -67,13 +69,13 @@ def status_table(proj: Project, cases: list[str] | None = None, profiles: tuple[
             if profile not in profiles:
                 continue
             states = [run_state(proj.runs / case / rid) for rid, _ in plan.runs]
-            n = {s: states.count(s) for s in ("done", "failed", "running")}
-            rows.append((case, profile, len(states), n["done"], n["failed"], n["running"],
+            n = {s: states.count(s) for s in counted}
+            rows.append((case, profile, len(states), *n.values(),
                          len(states) - sum(n.values())))
         others = [rs.state for rs in iter_runs(proj.runs, case) if rs.run_id not in planned]
         if others and len(profiles) > 1:
-            n = {s: others.count(s) for s in ("done", "failed", "running")}
-            rows.append((case, "(other)", len(others), n["done"], n["failed"], n["running"],
+            n = {s: others.count(s) for s in counted}
+            rows.append((case, "(other)", len(others), *n.values(),
                          len(others) - sum(n.values())))
     return rows
 
@@ -89,10 +91,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no params/*.yaml under {proj.root}: no case studies to sweep yet")
     if args.failed:
-        from casestudies.store import FAILED, iter_runs, read_json
+        from casestudies.store import FAILED, Status, iter_runs, read_json
 
         for rs in iter_runs(proj.runs):
-            if rs.state == "failed" and (not args.cases or rs.case in args.cases):
+            if rs.state == Status.FAILED and (not args.cases or rs.case in args.cases):
                 err = read_json(rs.path / FAILED)
                 cell = f" in cell {err['cell_index']}" if "cell_index" in err else ""
                 print(f"FAILED {rs.case}/{rs.run_id}{cell}: {err.get('ename')}: {err.get('evalue')}")

@@ -34,10 +34,11 @@ from casestudies.store import (
     NOTEBOOK_OUT,
     PARAMS,
     RECORD,
-    RECORD_SCHEMA,
     RunLock,
+    Status,
     atomic_write_json,
     atomic_write_text,
+    build_record,
     read_json,
 )
 from casestudies.threads import thread_env
@@ -69,7 +70,7 @@ class RunSpec:
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
-    status: str  # "done" | "failed" | "skipped" (already done) | "busy" (another process has it)
+    status: str  # Status.DONE | FAILED | SKIPPED (already done) | BUSY (another process has it)
     wall_s: float = 0.0
     message: str = ""
 
@@ -86,15 +87,15 @@ class SweepSummary:
 
     @property
     def ok(self) -> bool:
-        return self.count("failed") == 0 and self.count("busy") == 0
+        return self.count(Status.FAILED) == 0 and self.count(Status.BUSY) == 0
 
     def text(self) -> str:
         lines = [
-            f"{self.case} [{self.profile}]: {self.total} runs: {self.count('done')} executed, "
-            f"{self.count('skipped')} already done, {self.count('failed')} failed"
-            + (f", {self.count('busy')} still running elsewhere" if self.count("busy") else "")
+            f"{self.case} [{self.profile}]: {self.total} runs: {self.count(Status.DONE)} executed, "
+            f"{self.count(Status.SKIPPED)} already done, {self.count(Status.FAILED)} failed"
+            + (f", {self.count(Status.BUSY)} still running elsewhere" if self.count(Status.BUSY) else "")
         ]
-        lines += [f"  FAILED {r.run_id}: {r.message}" for r in self.results if r.status == "failed"]
+        lines += [f"  FAILED {r.run_id}: {r.message}" for r in self.results if r.status == Status.FAILED]
         return "\n".join(lines)
 
 
@@ -178,10 +179,10 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir)
     if not lock.acquire(blocking=blocking):
-        return RunOutcome(spec.run_id, "busy")
+        return RunOutcome(spec.run_id, Status.BUSY)
     try:
         if (run_dir / DONE).exists():
-            return RunOutcome(spec.run_id, "skipped")
+            return RunOutcome(spec.run_id, Status.SKIPPED)
         _reset(run_dir)  # leftovers of an interrupted or failed attempt
         atomic_write_json(run_dir / PARAMS, spec.params)
         os.environ.update(thread_env(spec.threads))
@@ -208,18 +209,15 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
         env = envinfo.capture(spec.root)
         env["device"] = out.get("device", "cpu")
         env["threads"] = spec.threads
-        record = {
-            "schema": RECORD_SCHEMA,
-            "case": spec.case,
-            "run_id": spec.run_id,
-            "profile": spec.profile,
-            "status": "failed" if error else "done",
-            "notebook": str(Path(spec.notebook).relative_to(spec.root)) if Path(spec.notebook).is_relative_to(spec.root) else spec.notebook,
-            "params": spec.params,
-            "metrics": out.get("metrics", {}),
-            "data_sources": out.get("data_sources", {}),
-            "extra": out.get("extra", {}),
-            "timings": {
+        notebook = Path(spec.notebook)
+        record = build_record(
+            case=spec.case,
+            run_id=spec.run_id,
+            profile=spec.profile,
+            notebook=str(notebook.relative_to(spec.root)) if notebook.is_relative_to(spec.root) else spec.notebook,
+            params=spec.params,
+            reported=out,
+            timings={
                 "started": started,
                 "finished": now_iso(),
                 "wall_s": round(wall, 3),
@@ -227,16 +225,16 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
                 "overhead_s": round(max(0.0, wall - cells), 3),
                 **{f"phase.{k}": v for k, v in out.get("timings", {}).items()},
             },
-            "environment": env,
-        }
+            environment=env,
+            error=error,
+        )
         if error:
-            record["error"] = {k: v for k, v in error.items() if k != "traceback"}
             atomic_write_json(run_dir / RECORD, record)
             atomic_write_json(run_dir / FAILED, error)
-            return RunOutcome(spec.run_id, "failed", wall, f"{error['ename']}: {error['evalue']}"[:300])
+            return RunOutcome(spec.run_id, Status.FAILED, wall, f"{error['ename']}: {error['evalue']}"[:300])
         atomic_write_json(run_dir / RECORD, record)
         atomic_write_text(run_dir / DONE, started + "\n")
-        return RunOutcome(spec.run_id, "done", wall)
+        return RunOutcome(spec.run_id, Status.DONE, wall)
     finally:
         lock.release()
 
@@ -282,8 +280,8 @@ def _drive(
                 try:
                     res = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails that run only
-                    res = RunOutcome(spec.run_id, "failed", 0.0, f"executor error: {type(exc).__name__}: {exc}")
-                if res.status == "busy" and not blocking:
+                    res = RunOutcome(spec.run_id, Status.FAILED, 0.0, f"executor error: {type(exc).__name__}: {exc}")
+                if res.status == Status.BUSY and not blocking:
                     busy.append(spec)
                     continue
                 results.append(res)
@@ -335,7 +333,7 @@ def run_sweep(
     specs = make_specs(plan, runs_dir, root, threads, timeout_s)
     todo = [s for s in specs if not (s.run_dir / DONE).exists()]
     summary = SweepSummary(plan.case, plan.profile, len(specs))
-    summary.results += [RunOutcome(s.run_id, "skipped") for s in specs if s not in todo]
+    summary.results += [RunOutcome(s.run_id, Status.SKIPPED) for s in specs if s not in todo]
     desc = f"{plan.case} [{plan.profile}]"
     if executor == "local":
         summary.results += run_local(todo, jobs, progress, desc)
@@ -347,4 +345,4 @@ def run_sweep(
 
 
 def iter_failed(results: Iterable[RunOutcome]) -> list[RunOutcome]:
-    return [r for r in results if r.status == "failed"]
+    return [r for r in results if r.status == Status.FAILED]
