@@ -1,6 +1,7 @@
 """Command line: ``casestudies sweep | status | report | clean | generate | bench``.
 
-Exit codes: 0 success, 1 some runs failed (or a step failed), 2 bad arguments or parameters.
+Exit codes: 0 success, 1 some runs failed (or a step failed), 2 bad arguments or parameters
+(including an unknown name: :class:`~casestudies.names.UnknownNameError`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from casestudies import __version__
+from casestudies.names import UnknownNameError
 from casestudies.params import PROFILES, ParameterError
 from casestudies.project import Project
 
@@ -61,7 +63,7 @@ def status_table(proj: Project, cases: list[str] | None = None, profiles: tuple[
         for profile in PROFILES:
             try:
                 plan = resolve(case, proj.notebook(case), proj.params_file(case), profile)
-            except (ParameterError, KeyError) as e:
+            except (ParameterError, UnknownNameError) as e:
                 if profile in profiles:
                     rows.append((case, profile, "-", "-", "-", "-", f"error: {e}"))
                 continue
@@ -198,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as e:
         print(f"parameter error: {e}", file=sys.stderr)
         return 2
-    except KeyError as e:
+    except UnknownNameError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyError as e:  # registries not yet on names.lookup (data/synth/presets.py)
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casestudies import CASES
+from casestudies.names import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Project:
         hits = sorted(self.notebooks.glob(f"*_{case}.py")) + sorted(self.notebooks.glob(f"{case}.py"))
         hits = [h for h in hits if h.stem == case or h.stem.split("_", 1)[-1] == case]
         if not hits:
-            raise KeyError(f"no notebook for case {case!r} in {self.notebooks}; cases here: {self.cases()}")
+            raise UnknownNameError("case", case, self.cases(), where=f"no notebook in {self.notebooks}")
         return hits[0]
 
     def params_file(self, case: str) -> Path:

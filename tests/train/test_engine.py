@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from casestudies.data.mixing import RandomBatchSampler, mix
+from casestudies.names import UnknownNameError
 from casestudies.training import (
     SegmentationTask,
     TrainConfig,
@@ -73,12 +74,12 @@ def test_evaluate_restores_mode_and_needs_data(toy):
 
 
 def test_config_names_are_checked():
-    with pytest.raises(ValueError, match="adamw"):
+    with pytest.raises(UnknownNameError, match="unknown optimizer 'lion'; valid: 'adamw', 'sgd'"):
         TrainConfig(optimizer="lion")
-    with pytest.raises(ValueError, match="cosine"):
+    with pytest.raises(UnknownNameError, match="unknown lr_schedule 'step'; valid: 'constant', 'cosine'"):
         TrainConfig(lr_schedule="step")
-    with pytest.raises(KeyError, match="valid"):
-        TrainConfig.from_dict({"epochs": 1, "learning_rate": 0.1})
+    with pytest.raises(UnknownNameError, match="unknown TrainConfig keys 'a', 'learning_rate'; valid: .*'lr'"):
+        TrainConfig.from_dict({"epochs": 1, "learning_rate": 0.1, "a": 2})
     assert TrainConfig.from_dict({"epochs": 3}).epochs == 3
     identity = TrainConfig().identity()
     assert "lr" in identity and "num_workers" not in identity and "progress" not in identity

@@ -7,6 +7,7 @@ import torch
 
 from casestudies.adapt import DomainBatchNorm2d, DomainOptimizedNorm2d, domain_layers
 from casestudies.data.mixing import subset_size
+from casestudies.names import UnknownNameError
 from casestudies.training import SCHEDULES, run_schedule
 from casestudies.training.schedules import RunInputs, pretrain_key
 
@@ -59,9 +60,9 @@ def test_refusals_are_clear(toy):
         _run(toy, "real_only", real_fraction=0.0)
     with pytest.raises(ValueError, match="synthetic_only"):
         _run(toy, "finetune", real_size=0)
-    with pytest.raises(ValueError, match=r"valid schedules: \['finetune', 'mixed', 'real_only', 'synthetic_only'\]"):
+    with pytest.raises(UnknownNameError, match=r"valid: 'finetune', 'mixed', 'real_only', 'synthetic_only'"):
         _run(toy, "hybrid", real_fraction=0.5)
-    with pytest.raises(ValueError, match=r"valid adapters: \['none', 'adabn', 'dsbn', 'dson'\]"):
+    with pytest.raises(UnknownNameError, match=r"unknown adapter .*; valid: 'adabn', 'dsbn', 'dson', 'none'"):
         _run(toy, "mixed", adapter="coral", real_fraction=0.5)
     with pytest.raises(ValueError, match="'mixed' schedule only"):
         _run(toy, "real_only", adapter="dsbn", real_fraction=0.5)

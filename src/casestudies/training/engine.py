@@ -32,6 +32,7 @@ from tqdm import tqdm
 from casestudies.adapt import domain_layers, set_domain, use_domain
 from casestudies.data.loading import make_loader
 from casestudies.data.mixing import DOMAIN_POLICIES, DomainBatchSampler, RandomBatchSampler
+from casestudies.names import check_names, lookup
 from casestudies.training.tasks import Task
 
 Log = Callable[[dict[str, Any]], None]
@@ -53,11 +54,6 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
         params, lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True
     ),
 }
-
-
-def _check_name(kind: str, name: str, table: Mapping[str, Any] | tuple[str, ...]) -> None:
-    if name not in table:
-        raise ValueError(f"unknown {kind} {name!r}; valid: {sorted(table)}")
 
 
 @dataclass(frozen=True)
@@ -86,9 +82,9 @@ class TrainConfig:
     _NOT_IDENTITY = ("num_workers", "device", "eval_every", "log_every", "progress")
 
     def __post_init__(self) -> None:
-        _check_name("optimizer", self.optimizer, OPTIMIZERS)
-        _check_name("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _check_name("domain_policy", self.domain_policy, DOMAIN_POLICIES)
+        lookup("optimizer", self.optimizer, OPTIMIZERS)
+        lookup("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        lookup("domain_policy", self.domain_policy, DOMAIN_POLICIES)
         if self.epochs < 0 or self.batch_size < 1:
             raise ValueError(f"need epochs >= 0 and batch_size >= 1, got {self.epochs}, {self.batch_size}")
         if self.steps is not None and self.steps < 0:
@@ -113,10 +109,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
         """Build from a mapping (e.g. notebook parameters); an unknown key is an error."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise KeyError(f"unknown TrainConfig keys {unknown}; valid: {sorted(names)}")
+        check_names("TrainConfig key", values, {f.name for f in fields(cls)})
         return cls(**values)
 
 

@@ -30,11 +30,12 @@ from torch import nn
 from torch.utils.data import Dataset
 
 import casestudies
-from casestudies.adapt import ADAPTERS, Adapter, domain_layers, set_domain
+from casestudies.adapt import Adapter, domain_layers, get_adapter, set_domain
 from casestudies.data.loading import make_loader
 from casestudies.data.mixing import REAL, RandomBatchSampler, mix, nested_subset
 from casestudies.filelock import exclusive
 from casestudies.models import ModelSpec
+from casestudies.names import lookup
 from casestudies.training.engine import (
     Log,
     TrainConfig,
@@ -347,10 +348,8 @@ def run_schedule(
     ``on_stage_start(stage, model)`` runs before each stage's first step. A runnable example is in
     ``casestudies.training``.
     """
-    if schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule {schedule!r}; valid schedules: {sorted(SCHEDULES)}")
-    if adapter is not None and adapter != "none" and adapter not in ADAPTERS:
-        raise ValueError(f"unknown adapter {adapter!r}; valid adapters: {['none', *sorted(ADAPTERS)]}")
+    train = lookup("schedule", schedule, SCHEDULES)
+    adapt = get_adapter(adapter)
     if real_fraction is not None and real_size is not None:
         raise ValueError("give real_fraction or real_size, not both")
     inputs = RunInputs(
@@ -364,7 +363,7 @@ def run_schedule(
         val=val,
         real_fraction=real_fraction,
         real_size=real_size,
-        adapter=None if adapter in (None, "none") else ADAPTERS[adapter],
+        adapter=adapt,
         seed=seed,
         subset_seed=seed if subset_seed is None else subset_seed,
         log=log,
@@ -372,7 +371,7 @@ def run_schedule(
         synthetic_key=synthetic_key if synthetic_key is not None else getattr(synthetic, "cache_key", None),
         on_stage_start=on_stage_start,
     )
-    result = SCHEDULES[schedule](inputs)
+    result = train(inputs)
     counts = {"n_synthetic": len(synthetic) if schedule != "real_only" and synthetic is not None else 0}
     counts["n_real"] = inputs.n_real() if schedule != "synthetic_only" else 0
     result.info = {

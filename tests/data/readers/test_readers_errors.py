@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from casestudies.data.readers import BadSampleError, DatasetError, open_dataset
+from casestudies.names import UnknownNameError
 from tests.data.readers import readers_fixtures as fx
 
 
@@ -25,7 +26,7 @@ def test_missing_root(tmp_path: Path) -> None:
 
 
 def test_unknown_split_lists_valid(lapa_roots: dict[bool, Path]) -> None:
-    with pytest.raises(DatasetError, match=r"unknown split 'dev'.*'train', 'val', 'test'"):
+    with pytest.raises(UnknownNameError, match=r"lapa: unknown split 'dev'; valid: 'test', 'train', 'val'"):
         open_dataset("lapa", lapa_roots[False], "dev")
 
 
@@ -44,7 +45,7 @@ def test_missing_split_folder_is_named(w300_roots: dict[bool, Path], tmp_path: P
 
 
 def test_unknown_taxonomy_and_taxonomy_without_seg(lapa_roots: dict[bool, Path], w300_roots: dict[bool, Path]) -> None:
-    with pytest.raises(KeyError, match=r"unknown taxonomy 'paper10'.*paper9"):
+    with pytest.raises(UnknownNameError, match=r"unknown taxonomy 'paper10'.*paper9"):
         open_dataset("lapa", lapa_roots[False], "train", taxonomy="paper10")
     with pytest.raises(DatasetError, match="w300 has no segmentation"):
         open_dataset("w300", w300_roots[False], "train", taxonomy="paper9")

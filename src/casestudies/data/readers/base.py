@@ -2,8 +2,9 @@
 
 A reader builds a cheap *index* when opened (file pairing, annotation text parsed, point counts
 checked) and decodes pixels only in ``__getitem__``. Problems with one sample raise
-:class:`BadSampleError` naming the file; problems with the whole dataset (missing root, unknown
-split, empty split) raise :class:`DatasetError`.
+:class:`BadSampleError` naming the file; problems with the whole dataset (missing root, empty
+split) raise :class:`DatasetError`; an unknown name (reader, split, taxonomy, sides) raises
+:class:`~casestudies.names.UnknownNameError`, which lists the valid ones.
 
 With ``skip_bad=True`` the reader decodes every sample once when opened (threads, one-off cost),
 so that ``len(ds)`` is exact and ``ds.skipped`` lists every ``(path, reason)`` dropped.
@@ -21,6 +22,7 @@ import numpy as np
 
 from casestudies.data import taxonomy as tx
 from casestudies.data.schema import Sample, validate_sample
+from casestudies.names import lookup
 
 
 class DatasetError(ValueError):
@@ -54,8 +56,7 @@ def side_swap_lut(taxonomy: str, sides: str) -> np.ndarray | None:
     A dataset whose annotators named left/right from the viewer labels the subject's right eye
     "left eye"; swapping every left/right pair turns it into this project's convention.
     """
-    if sides not in SIDES:
-        raise DatasetError(f"sides must be one of {SIDES}, got {sides!r}")
+    lookup("sides convention", sides, SIDES)
     return tx.flip_lut(taxonomy) if sides == "image" else None
 
 
@@ -86,9 +87,7 @@ class Reader(Sequence[Sample]):
         check_sides: bool = True,
     ) -> None:
         self.root = require_dir(Path(root).expanduser(), f"{self.name} root")
-        if split not in self.splits:
-            raise DatasetError(f"{self.name}: unknown split {split!r}; valid: {list(self.splits)}")
-        self.split = split
+        self.split = lookup("split", split, self.splits, where=self.name)
         self.skip_bad = skip_bad
         self.validate = validate
         self.skipped: list[tuple[str, str]] = []
@@ -108,7 +107,7 @@ class Reader(Sequence[Sample]):
             return self.native_taxonomy
         if self.native_taxonomy is None:
             raise DatasetError(f"{self.name} has no segmentation labels; taxonomy must be None, got {taxonomy!r}")
-        tx.get_taxonomy(taxonomy)  # unknown name -> KeyError listing the valid ones
+        tx.get_taxonomy(taxonomy)  # unknown name -> UnknownNameError listing the valid ones
         return taxonomy
 
     def _target_lut(self) -> np.ndarray | None:
