@@ -31,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from casestudies.versions import data_versions
+
 PROFILES = ("tiny", "default", "paper")
 _CELL_RE = re.compile(r"^# %%(?P<rest>.*)$")
 
@@ -334,9 +336,12 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
 
 
-def run_id(case: str, params: dict[str, Any]) -> str:
-    """Stable 12-hex-digit id: SHA-256 of the case name and the resolved parameters (sorted JSON)."""
-    return hashlib.sha256(canonical_json({"case": case, "params": params}).encode()).hexdigest()[:12]
+def run_id(case: str, params: dict[str, Any], versions: dict[str, str] | None = None) -> str:
+    """Stable 12-hex-digit id: SHA-256 of the case name, the resolved parameters and the data
+    versions that determine the result (sorted JSON; ``versions`` defaults to
+    :func:`casestudies.versions.data_versions`), so a run made with older data is not reused."""
+    versions = data_versions() if versions is None else versions
+    return hashlib.sha256(canonical_json({"case": case, "data": versions, "params": params}).encode()).hexdigest()[:12]
 
 
 def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -349,12 +354,14 @@ def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """The resolved runs of one sweep: full parameter dicts in grid order, with their ids."""
+    """The resolved runs of one sweep: full parameter dicts in grid order, with their ids, and the
+    data versions those ids include."""
 
     case: str
     profile: str
     notebook: Path
     runs: tuple[tuple[str, dict[str, Any]], ...]
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def resolve(
@@ -393,6 +400,7 @@ def resolve(
     for g in grids:
         validate(g, spec, notebook, grid=True)
     defaults = {k: p.default for k, p in spec.items()}
+    versions = data_versions()
 
     def coerce(key: str, value: Any) -> Any:
         return _coerce(value, defaults[key], spec[key].types)
@@ -403,8 +411,8 @@ def resolve(
     seen: set[str] = set()
     for point in points:
         params = {**defaults, **fixed, **{k: coerce(k, v) for k, v in point.items()}}
-        rid = run_id(case, params)
+        rid = run_id(case, params, versions)
         if rid not in seen:
             seen.add(rid)
             runs.append((rid, params))
-    return SweepPlan(case, profile, Path(notebook), tuple(runs))
+    return SweepPlan(case, profile, Path(notebook), tuple(runs), versions)

@@ -189,6 +189,7 @@ def build_record(
     reported: dict[str, Any],
     timings: dict[str, Any],
     environment: dict[str, Any],
+    versions: dict[str, str] | None = None,
     error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``record.json`` of one run (schema ``RECORD_SCHEMA``), as :func:`load_records` reads it.
@@ -197,7 +198,7 @@ def build_record(
     ``Status.FAILED`` when ``error`` is given), ``notebook`` (path relative to the project root),
     ``params`` (resolved), ``metrics`` / ``data_sources`` / ``extra`` (what the notebook reported
     through the run log: ``reported``, i.e. ``notebook_out.json``), ``timings`` (seconds),
-    ``environment``, and for failed runs ``error`` (``ename``, ``evalue``, the failing cell; no
+    ``environment``, ``data_versions`` (those the run id includes: ``versions``), and for failed runs ``error`` (``ename``, ``evalue``, the failing cell; no
     traceback: that stays in ``failed``).
     """
     record: dict[str, Any] = {
@@ -213,6 +214,7 @@ def build_record(
         "extra": reported.get("extra", {}),
         "timings": timings,
         "environment": environment,
+        "data_versions": versions or {},
     }
     if error:
         record["error"] = {k: v for k, v in error.items() if k != "traceback"}
@@ -249,7 +251,8 @@ def load_records(
     """All run records under ``runs_dir`` as one tidy DataFrame, one row per run.
 
     Columns: ``case, run_id, profile, status``, then ``params.<name>``, ``metrics.<name>`` (nested
-    metrics flattened with dots), ``timings.<name>``, ``env.<name>`` and ``data.<name>``.
+    metrics flattened with dots), ``timings.<name>``, ``env.<name>``, ``data.<name>`` (data sources)
+    and ``versions.<name>`` (data versions in the run id).
     Only done runs unless ``include_failed``.
 
     >>> df = load_records("runs")  # doctest: +SKIP
@@ -275,6 +278,7 @@ def load_records(
             row.update(flatten(rec.get("timings", {}), "timings"))
             row.update(flatten(rec.get("environment", {}), "env"))
             row.update(flatten(rec.get("data_sources", {}), "data"))
+            row.update(flatten(rec.get("data_versions", {}), "versions"))
             if rec.get("error"):
                 row["error"] = f"{rec['error'].get('ename', '')}: {rec['error'].get('evalue', '')}"
             rows.append(row)

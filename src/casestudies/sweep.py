@@ -61,6 +61,7 @@ class RunSpec:
     threads: int = 1
     timeout_s: float | None = None
     kernel: str = KERNEL
+    versions: dict[str, str] = field(default_factory=dict)  # data versions in the run id
 
     @property
     def run_dir(self) -> Path:
@@ -105,7 +106,8 @@ def now_iso() -> str:
 
 def make_specs(plan: SweepPlan, runs_dir: Path, root: Path, threads: int, timeout_s: float | None = None) -> list[RunSpec]:
     return [
-        RunSpec(plan.case, rid, params, plan.profile, str(plan.notebook), str(runs_dir), str(root), threads, timeout_s)
+        RunSpec(plan.case, rid, params, plan.profile, str(plan.notebook), str(runs_dir), str(root), threads, timeout_s,
+                versions=plan.versions)
         for rid, params in plan.runs
     ]
 
@@ -226,6 +228,7 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
                 **{f"phase.{k}": v for k, v in out.get("timings", {}).items()},
             },
             environment=env,
+            versions=spec.versions,
             error=error,
         )
         if error:

@@ -13,6 +13,7 @@ from casestudies.params import (
     resolve,
     run_id,
 )
+from casestudies.versions import data_versions
 
 NB = '''# %% [markdown]
 # title
@@ -73,8 +74,40 @@ def test_run_id_is_stable_and_order_independent() -> None:
     assert a == run_id("c", {"y": [1, 2], "x": 1})
     assert a != run_id("c", {"x": 2, "y": [1, 2]}) and a != run_id("d", {"x": 1, "y": [1, 2]})
     assert len(a) == 12 and int(a, 16) >= 0
-    # pinned format (sorted compact JSON of case + params): changing it would orphan every run folder
-    assert run_id("toy", {"a": 1}) == hashlib.sha256(b'{"case":"toy","params":{"a":1}}').hexdigest()[:12]
+    # pinned format (sorted compact JSON of case + data versions + params): changing it orphans every
+    # run folder. Issue 8 added "data" (casestudies.versions) so a run on older data is not reused;
+    # that changed every id once (a store from before re-runs its runs, it never mixes them up).
+    pinned = b'{"case":"toy","data":{"generator":"9"},"params":{"a":1}}'
+    assert run_id("toy", {"a": 1}, {"generator": "9"}) == hashlib.sha256(pinned).hexdigest()[:12]
+    assert run_id("toy", {"a": 1}) == run_id("toy", {"a": 1}, data_versions())
+
+
+def test_a_new_generator_version_changes_every_run_id(nb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from casestudies import sweep, versions
+    from casestudies.store import DONE, Status
+
+    y = write(tmp_path, "profiles:\n  tiny:\n    grid:\n      epochs: [1, 2]\n")
+    old = resolve("case", nb, y, "tiny")
+    assert old.versions == {"generator": versions.GENERATOR_VERSION}
+    runs = tmp_path / "runs"
+    for rid, _ in old.runs:  # both runs done with the current generator
+        (runs / "case" / rid).mkdir(parents=True)
+        (runs / "case" / rid / DONE).write_text("x\n")
+    executed: list[str] = []
+
+    def run_local(specs, jobs, progress=True, desc=""):
+        executed.extend(s.run_id for s in specs)
+        return [sweep.RunOutcome(s.run_id, Status.DONE) for s in specs]
+
+    monkeypatch.setattr(sweep, "run_local", run_local)
+    again = sweep.run_sweep(resolve("case", nb, y, "tiny"), runs, tmp_path, progress=False)
+    assert again.count(Status.SKIPPED) == 2 and executed == []
+    monkeypatch.setattr(versions, "GENERATOR_VERSION", versions.GENERATOR_VERSION + ".1")
+    new = resolve("case", nb, y, "tiny")
+    assert [p for _, p in new.runs] == [p for _, p in old.runs]  # same parameters ...
+    assert not {r for r, _ in new.runs} & {r for r, _ in old.runs}  # ... other ids
+    summary = sweep.run_sweep(new, runs, tmp_path, progress=False)
+    assert summary.count(Status.SKIPPED) == 0 and executed == [r for r, _ in new.runs]
 
 
 def test_resolve_layers_defaults_base_and_grid(nb: Path, tmp_path: Path) -> None:
