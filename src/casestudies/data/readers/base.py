@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from casestudies.data import taxonomy as tx
-from casestudies.data.schema import Sample, validate_sample
+from casestudies.data.schema import Sample, SampleError, ids_outside, validate_sample
 from casestudies.names import lookup
 
 
@@ -131,7 +131,7 @@ class Reader(Sequence[Sample]):
     def _verify_all(self, workers: int) -> None:
         def check(item: Any) -> BadSampleError | None:
             try:
-                self._finish(self._load(item))
+                self._finish(self._load(item), item)
             except BadSampleError as err:
                 return err
             return None
@@ -146,21 +146,42 @@ class Reader(Sequence[Sample]):
                 self.skipped.append((err.path, err.reason))
         self.items = kept
 
-    def _finish(self, sample: Sample) -> Sample:
+    def _file_of(self, item: Any, key: str) -> Path | None:
+        """The file that holds label ``key`` (``seg``, ``landmarks``, ...) of ``item``, named in its
+        errors; None: the image's file. Readers whose labels live in their own files override it."""
+        return None
+
+    def _finish(self, sample: Sample, item: Any) -> Sample:
+        """Meta, native-id check, taxonomy remap and validation; errors name the file at fault."""
         meta = sample["meta"]
         meta.setdefault("dataset", self.name)
         meta.setdefault("split", self.split)
         meta.setdefault("domain", self.domain)
+
+        def fault(key: str | None) -> str:
+            path = self._file_of(item, key) if key is not None else None
+            return str(path) if path is not None else str(meta.get("path", meta["source_id"]))
+
         if "seg" in sample:
             meta["native_taxonomy"] = self.native_taxonomy
             meta["taxonomy"] = self.taxonomy
+            # 1. ids outside the native taxonomy are an error *before* the remap (which would turn
+            #    them into 255 silently)
+            if self.validate and self.native_taxonomy is not None:
+                bad = ids_outside(sample["seg"], self.native_taxonomy)
+                if bad:
+                    n = tx.get_taxonomy(self.native_taxonomy).num_classes
+                    raise BadSampleError(
+                        fault("seg"), f"label ids {bad} outside taxonomy {self.native_taxonomy!r} (0..{n - 1}, 255)"
+                    )
+            # 2. the remap to the experiment's classes
             if self._lut is not None:
                 sample["seg"] = self._lut[sample["seg"]]
         if self.validate:
             try:
                 validate_sample(sample)
-            except ValueError as err:
-                raise BadSampleError(meta.get("path", meta["source_id"]), str(err)) from err
+            except SampleError as err:
+                raise BadSampleError(fault(err.key), str(err)) from err
         return sample
 
     def _check_sides(self, n: int = 16) -> dict[str, Any] | None:
@@ -206,7 +227,8 @@ class Reader(Sequence[Sample]):
     def __getitem__(self, index: int) -> Sample:  # type: ignore[override]
         if not isinstance(index, (int, np.integer)):
             raise TypeError(f"{self.name}: index must be an int, got {type(index).__name__}")
-        return self._finish(self._load(self.items[int(index)]))
+        item = self.items[int(index)]
+        return self._finish(self._load(item), item)
 
     def __iter__(self) -> Iterator[Sample]:
         for i in range(len(self)):

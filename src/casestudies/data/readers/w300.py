@@ -76,6 +76,9 @@ class LandmarkReader(Reader):
         self.margin = margin
         super().__init__(root, split, **kw)
 
+    def _file_of(self, item: LandmarkItem, key: str) -> Path | None:
+        return item.annotation if key in ("landmarks", "pupils") else None
+
     def _load(self, item: LandmarkItem) -> Sample:
         image = read_rgb(item.image)
         h, w = image.shape[:2]
