@@ -1,4 +1,4 @@
-"""Where things live: notebooks, params, runs and the built report, relative to a project root."""
+"""Where things live: notebooks, params, runs, benchmarks and the built report, relative to a project root."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ class Project:
     @property
     def params(self) -> Path:
         return self.root / "params"
+
+    @property
+    def benchmarks(self) -> Path:
+        return self.root / "benchmarks"
+
+    def benchmark(self, name: str) -> Path:
+        """``benchmarks/bench_<name>.py`` (run by ``casestudies bench NAME``)."""
+        return self.benchmarks / f"bench_{name}.py"
 
     @property
     def build(self) -> Path:
