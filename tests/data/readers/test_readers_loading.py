@@ -86,14 +86,3 @@ def test_loader_batches(folder_roots: dict[bool, Path], workers: int) -> None:
     assert int(b["seg"][b["seg"] != 255].max()) < tx.PAPER9.num_classes
     ids = sorted(sum((list(b["source_id"]) for b in batches), []))
     assert ids == ["face000", "face001", "face002"]
-
-
-def test_bench_loader_main_runs(tmp_path: Path) -> None:
-    import json
-
-    from casestudies.data.bench_loader import main
-
-    out = tmp_path / "bench.json"
-    assert main(["--n", "6", "--size", "32", "--workers", "0", "--batch-size", "4", "--folder", str(tmp_path / "png"), "--json", str(out)]) == 0
-    rows = json.loads(out.read_text())["results"]
-    assert rows[0]["workers"] == 0 and rows[0]["images"] == 6 and rows[0]["images_per_s"] > 0
