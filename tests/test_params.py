@@ -193,7 +193,7 @@ def test_params_files_validate_against_their_notebooks() -> None:
 
     from casestudies.project import Project
 
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parent
     projects = [Project.at(here.parent), Project.at(here / "cases")]
     checked = 0
     for proj in projects:
