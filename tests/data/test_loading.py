@@ -23,6 +23,12 @@ from tests.data.readers import readers_fixtures as fx
 RIGHT_EYE = tx.LAPA11.index("right_eye")
 
 
+@pytest.fixture(scope="module")
+def folder_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three faces in the ``folder`` reader's layout."""
+    return fx.write_folder(tmp_path_factory.mktemp("folder"), fx.scenes(3, 7))
+
+
 def scene_sample(seed: int = 0) -> dict:
     s = fx.face_scene(seed)
     return {"image": s["image"], "seg": s["seg"], "alpha": s["alpha"], "landmarks": s["landmarks"],
@@ -76,8 +82,8 @@ def test_to_tensors_types() -> None:
 
 
 @pytest.mark.parametrize("workers", [0, 1])
-def test_loader_batches(folder_roots: dict[bool, Path], workers: int) -> None:
-    ds = open_dataset("folder", folder_roots[False], "all", native_taxonomy="lapa11", taxonomy="paper9")
+def test_loader_batches(folder_root: Path, workers: int) -> None:
+    ds = open_dataset("folder", folder_root, "all", native_taxonomy="lapa11", taxonomy="paper9")
     loader = make_loader(ds, 2, transform=TrainTransform(32), shuffle=True, num_workers=workers, seed=1)
     batches = list(loader)
     assert [b["image"].shape[0] for b in batches] == [2, 1]
