@@ -136,3 +136,12 @@ def test_finetune_steps_continue_the_pretrain_count(toy, tmp_path):
     )
     steps = [(r["stage"], r["step"]) for r in result.history]
     assert steps == [("pretrain", 5), ("finetune", 8), ("final", 8)]
+
+
+@pytest.mark.timeout(120)  # a deadlocked loader worker (fork) becomes a failure
+def test_engine_workers_after_parent_opencv_pool(toy, opencv_pool_used: None) -> None:
+    res = run_schedule(
+        "mixed", model=toy.spec, task=toy.task, config=replace(toy.config, epochs=1, num_workers=1),
+        synthetic=toy.synthetic, real=toy.real, val=toy.val, real_fraction=0.5, seed=0,
+    )
+    assert 0.0 <= res.metrics["miou"] <= 1.0
