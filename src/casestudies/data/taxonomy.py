@@ -137,7 +137,7 @@ def label_map(src: str, dst: str) -> np.ndarray:
 
     Direct tables are used when present, else a two-step chain through ``lapa11``.
 
-    >>> label_map("lapa11", "paper9")[2]  # left brow -> skin
+    >>> int(label_map("lapa11", "paper9")[2])  # left brow -> skin
     1
     """
     s, d = get_taxonomy(src), get_taxonomy(dst)

