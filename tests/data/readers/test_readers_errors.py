@@ -20,6 +20,14 @@ def copy_of(src: Path, tmp_path: Path) -> Path:
     return dst
 
 
+def poison_label(label: Path, native_id: int) -> Path:
+    """Write one 4x4 patch of ``native_id`` (an id the dataset does not define) into a label image."""
+    seg = cv2.imread(str(label), cv2.IMREAD_UNCHANGED)
+    seg[:4, :4] = native_id
+    cv2.imwrite(str(label), seg)
+    return label
+
+
 def test_missing_root(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"lapa root not found: .*nowhere"):
         open_dataset("lapa", tmp_path / "nowhere", "train")
@@ -96,10 +104,7 @@ def test_label_ids_outside_the_native_taxonomy_name_the_label_file(
 ) -> None:
     """Checked before any remap: LaPa id 11 would otherwise become 255 (ignore) under paper9."""
     root = copy_of(lapa_roots[False], tmp_path)
-    label = root / "test" / "labels" / "test_0001.png"
-    seg = cv2.imread(str(label), cv2.IMREAD_UNCHANGED)
-    seg[:4, :4] = 11
-    cv2.imwrite(str(label), seg)
+    label = poison_label(root / "test" / "labels" / "test_0001.png", 11)
     with pytest.raises(BadSampleError, match=r"labels/test_0001\.png: label ids \[11\] outside taxonomy 'lapa11' \(0\.\.10, 255\)"):
         open_dataset("lapa", root, "test", taxonomy=taxonomy, check_sides=False)[1]
     ds = open_dataset("lapa", root, "test", taxonomy=taxonomy, skip_bad=True)
@@ -108,11 +113,8 @@ def test_label_ids_outside_the_native_taxonomy_name_the_label_file(
 
 
 def test_facesynthetics_id_19_is_refused_before_the_paper9_remap(fs_roots: dict[bool, Path], tmp_path: Path) -> None:
-    root = copy_of(fs_roots[False], tmp_path)
-    label = root / "000001_seg.png"
-    seg = cv2.imread(str(label), cv2.IMREAD_UNCHANGED)
-    seg[0, 0] = 19
-    cv2.imwrite(str(label), seg)
+    poison_label(copy_of(fs_roots[False], tmp_path) / "000001_seg.png", 19)
+    root = tmp_path / "copy"
     with pytest.raises(BadSampleError, match=r"000001_seg\.png: label ids \[19\] outside taxonomy 'facesynthetics19'"):
         open_dataset("facesynthetics", root, "all", taxonomy="paper9", check_sides=False)[1]
     ds = open_dataset("facesynthetics", root, "all", taxonomy="paper9", skip_bad=True)
