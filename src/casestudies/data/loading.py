@@ -18,7 +18,6 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -38,6 +37,8 @@ def _spatial(key: str) -> bool:
 
 def resize_sample(sample: Sample, size: tuple[int, int]) -> Sample:
     """Resize every HxW layer to ``size`` = (height, width) and rescale the points."""
+    import cv2  # here, not at module level: the training engine imports this module without OpenCV
+
     h, w = sample["image"].shape[:2]
     nh, nw = size
     if (h, w) == (nh, nw):
