@@ -15,8 +15,9 @@ import numpy as np
 from casestudies.data.loading import to_tensors
 from casestudies.data.synth.dataset import SynthFaces
 from casestudies.data.taxonomy import PAPER9, remap
+from casestudies.models import ModelSpec
 from casestudies.runlog import RunLog
-from casestudies.train import ModelSpec, SegmentationTask, TrainConfig, run_schedule
+from casestudies.training import SegmentationTask, TrainConfig, run_schedule
 
 
 def _paper9(sample: dict) -> dict:

@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from casestudies.names import lookup
+
 Forward = Callable[[nn.Module, Any], Any]
 
 # ----------------------------------------------------------------------------------------------
@@ -371,9 +373,12 @@ ADAPTERS: dict[str, Adapter] = {
 }
 
 
-def get_adapter(name: str) -> Adapter:
-    """The adapter called ``name``; an unknown name lists the valid ones."""
-    try:
-        return ADAPTERS[name]
-    except KeyError:
-        raise KeyError(f"unknown adapter {name!r}; valid adapters: {sorted(ADAPTERS)}") from None
+NO_ADAPTER = "none"  # the ``adapter`` grid axis' word for "no adaptation"
+
+
+def get_adapter(name: str | None) -> Adapter | None:
+    """The adapter called ``name``; None for None or ``"none"`` (``NO_ADAPTER``). An unknown name
+    raises :class:`~casestudies.names.UnknownNameError` listing the valid ones (``"none"`` too)."""
+    if name is None or name == NO_ADAPTER:
+        return None
+    return lookup("adapter", name, {NO_ADAPTER: None, **ADAPTERS})

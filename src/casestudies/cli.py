@@ -1,6 +1,7 @@
 """Command line: ``casestudies sweep | status | report | clean | generate | bench``.
 
-Exit codes: 0 success, 1 some runs failed (or a step failed), 2 bad arguments or parameters.
+Exit codes: 0 success, 1 some runs failed (or a step failed), 2 bad arguments or parameters
+(including an unknown name: :class:`~casestudies.names.UnknownNameError`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from casestudies import __version__
+from casestudies.names import UnknownNameError
 from casestudies.params import PROFILES, ParameterError
 from casestudies.project import Project
 
@@ -51,7 +53,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def status_table(proj: Project, cases: list[str] | None = None, profiles: tuple[str, ...] = PROFILES):
     """Rows of (case, profile, planned, done, failed, running, pending) for the planned runs."""
     from casestudies.params import resolve
-    from casestudies.store import iter_runs, run_state
+    from casestudies.store import Status, iter_runs, run_state
+
+    counted = (Status.DONE, Status.FAILED, Status.RUNNING)
 
     rows = []
     for case in cases or proj.cases():
@@ -59,7 +63,7 @@ def status_table(proj: Project, cases: list[str] | None = None, profiles: tuple[
         for profile in PROFILES:
             try:
                 plan = resolve(case, proj.notebook(case), proj.params_file(case), profile)
-            except (ParameterError, KeyError) as e:
+            except (ParameterError, UnknownNameError) as e:
                 if profile in profiles:
                     rows.append((case, profile, "-", "-", "-", "-", f"error: {e}"))
                 continue
@@ -67,13 +71,13 @@ def status_table(proj: Project, cases: list[str] | None = None, profiles: tuple[
             if profile not in profiles:
                 continue
             states = [run_state(proj.runs / case / rid) for rid, _ in plan.runs]
-            n = {s: states.count(s) for s in ("done", "failed", "running")}
-            rows.append((case, profile, len(states), n["done"], n["failed"], n["running"],
+            n = {s: states.count(s) for s in counted}
+            rows.append((case, profile, len(states), *n.values(),
                          len(states) - sum(n.values())))
         others = [rs.state for rs in iter_runs(proj.runs, case) if rs.run_id not in planned]
         if others and len(profiles) > 1:
-            n = {s: others.count(s) for s in ("done", "failed", "running")}
-            rows.append((case, "(other)", len(others), n["done"], n["failed"], n["running"],
+            n = {s: others.count(s) for s in counted}
+            rows.append((case, "(other)", len(others), *n.values(),
                          len(others) - sum(n.values())))
     return rows
 
@@ -89,10 +93,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no params/*.yaml under {proj.root}: no case studies to sweep yet")
     if args.failed:
-        from casestudies.store import FAILED, iter_runs, read_json
+        from casestudies.store import FAILED, Status, iter_runs, read_json
 
         for rs in iter_runs(proj.runs):
-            if rs.state == "failed" and (not args.cases or rs.case in args.cases):
+            if rs.state == Status.FAILED and (not args.cases or rs.case in args.cases):
                 err = read_json(rs.path / FAILED)
                 cell = f" in cell {err['cell_index']}" if "cell_index" in err else ""
                 print(f"FAILED {rs.case}/{rs.run_id}{cell}: {err.get('ename')}: {err.get('evalue')}")
@@ -196,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as e:
         print(f"parameter error: {e}", file=sys.stderr)
         return 2
-    except KeyError as e:
+    except UnknownNameError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyError as e:  # registries not yet on names.lookup (data/synth/presets.py)
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
 

@@ -31,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from casestudies.versions import data_versions
+
 PROFILES = ("tiny", "default", "paper")
 _CELL_RE = re.compile(r"^# %%(?P<rest>.*)$")
 
@@ -44,7 +46,32 @@ class NotebookParam:
     name: str
     default: Any
     line: int  # 1-based line in the notebook source
-    comment: str = ""
+    comment: str = ""  # the "why" (after a type declaration, if any)
+    types: tuple[str, ...] | None = None  # declared in the comment: ``x = None  # int | None: why``
+
+
+# Type names a parameters-cell comment may declare (``name = None  # int | None: why``); YAML values
+# are these types, so nothing else is needed.
+TYPE_NAMES = ("int", "float", "str", "bool", "list", "dict", "None")
+_DECLARED_RE = re.compile(r"^\s*(?P<types>[A-Za-z]+(?:\s*\|\s*[A-Za-z]+)*)\s*:\s*(?P<why>.*)$")
+
+
+def declared_types(comment: str) -> tuple[tuple[str, ...] | None, str]:
+    """Split ``"int | None: why"`` into ``(("int", "None"), "why")``; a comment that does not start
+    with ``T | T ...:`` made of :data:`TYPE_NAMES` declares nothing: ``(None, comment)``.
+
+    >>> declared_types("int | None: real subset size; None = use real_fraction")
+    (('int', 'None'), 'real subset size; None = use real_fraction')
+    >>> declared_types("why: because")
+    (None, 'why: because')
+    """
+    m = _DECLARED_RE.match(comment)
+    if not m:
+        return None, comment
+    types = tuple(t.strip() for t in m.group("types").split("|"))
+    if not all(t in TYPE_NAMES for t in types):
+        return None, comment
+    return types, m.group("why").strip()
 
 
 @dataclass
@@ -97,7 +124,12 @@ def parameters_cell(notebook: Path) -> dict[str, NotebookParam]:
             raise ParameterError(f"{notebook}:{lineno}: default of {name!r} is not a literal") from e
         line_text = lines[lineno - 1]
         comment = line_text.split("#", 1)[1].strip() if "#" in line_text else ""
-        out[name] = NotebookParam(name, value, lineno, comment)
+        types, why = declared_types(comment)
+        param = NotebookParam(name, value, lineno, why, types)
+        msg = check_value(name, value, value, types)
+        if msg:
+            raise ParameterError(f"{notebook}:{lineno}: the default does not fit its declared type: {msg}")
+        out[name] = param
     return out
 
 
@@ -230,12 +262,32 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def check_value(name: str, value: Any, default: Any) -> str | None:
-    """Return a message if ``value`` does not fit the type of ``default``, else None.
+def _fits(value: Any, type_name: str) -> bool:
+    """Whether ``value`` is of the named type: bool is never int or float; int is accepted for
+    float; a list (or tuple) for list."""
+    if type_name == "None":
+        return value is None
+    if type_name == "bool" or isinstance(value, bool):
+        return type_name == "bool" and isinstance(value, bool)
+    if type_name == "float":
+        return isinstance(value, (int, float))
+    if type_name == "list":
+        return isinstance(value, (list, tuple))
+    return isinstance(value, {"int": int, "str": str, "dict": dict}[type_name])
 
-    Rules: bool is never int or float; int is accepted for float; a ``None`` default accepts
-    anything; lists and dicts must stay lists and dicts.
+
+def check_value(name: str, value: Any, default: Any, types: tuple[str, ...] | None = None) -> str | None:
+    """Return a message if ``value`` does not fit the declared ``types`` (see :func:`declared_types`)
+    or, without a declaration, the type of ``default``; else None.
+
+    Rules: bool is never int or float; int is accepted for float; lists and dicts must stay lists
+    and dicts; a ``None`` default without a declared type accepts anything (declare it:
+    ``real_size = None  # int | None: why``).
     """
+    if types is not None:
+        if any(_fits(value, t) for t in types):
+            return None
+        return f"{name!r} must be {' | '.join(types)} (declared in the notebook), got {_type_name(value)} {value!r}"
     if default is None:
         return None
     if isinstance(default, bool) or isinstance(value, bool):
@@ -251,8 +303,9 @@ def check_value(name: str, value: Any, default: Any) -> str | None:
     return f"{name!r} must be {_type_name(default)} (notebook default {default!r}), got {_type_name(value)} {value!r}"
 
 
-def _coerce(value: Any, default: Any) -> Any:
-    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+def _coerce(value: Any, default: Any, types: tuple[str, ...] | None = None) -> Any:
+    floaty = "float" in types and "int" not in types if types is not None else isinstance(default, float)
+    if floaty and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(default, tuple) and isinstance(value, list):
         return list(value)
@@ -274,7 +327,7 @@ def validate(
             )
         values = loc.value if grid else [loc.value]
         for v in values:
-            msg = check_value(key, _plain(v), spec[key].default)
+            msg = check_value(key, _plain(v), spec[key].default, spec[key].types)
             if msg:
                 raise ParameterError(f"{loc.where}: {msg}")
 
@@ -283,9 +336,12 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
 
 
-def run_id(case: str, params: dict[str, Any]) -> str:
-    """Stable 12-hex-digit id: SHA-256 of the case name and the resolved parameters (sorted JSON)."""
-    return hashlib.sha256(canonical_json({"case": case, "params": params}).encode()).hexdigest()[:12]
+def run_id(case: str, params: dict[str, Any], versions: dict[str, str] | None = None) -> str:
+    """Stable 12-hex-digit id: SHA-256 of the case name, the resolved parameters and the data
+    versions that determine the result (sorted JSON; ``versions`` defaults to
+    :func:`casestudies.versions.data_versions`), so a run made with older data is not reused."""
+    versions = data_versions() if versions is None else versions
+    return hashlib.sha256(canonical_json({"case": case, "data": versions, "params": params}).encode()).hexdigest()[:12]
 
 
 def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -297,13 +353,15 @@ def parse_override(text: str, source: str = "--set") -> tuple[str, Any]:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """The resolved runs of one sweep: full parameter dicts in grid order, with their ids."""
+class SweepPlan:
+    """The resolved runs of one sweep: full parameter dicts in grid order, with their ids, and the
+    data versions those ids include."""
 
     case: str
     profile: str
     notebook: Path
     runs: tuple[tuple[str, dict[str, Any]], ...]
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def resolve(
@@ -313,7 +371,7 @@ def resolve(
     profile: str,
     overrides: list[str] | None = None,
     grid_overrides: list[str] | None = None,
-) -> Plan:
+) -> SweepPlan:
     """Resolve the full parameter sets for ``case`` at ``profile``: defaults < base < overrides < grid.
 
     ``overrides`` are ``key=value`` strings applied to every run; ``grid_overrides`` are
@@ -342,14 +400,19 @@ def resolve(
     for g in grids:
         validate(g, spec, notebook, grid=True)
     defaults = {k: p.default for k, p in spec.items()}
-    fixed = {k: _coerce(_plain(v), defaults[k]) for k, v in base.items()}
+    versions = data_versions()
+
+    def coerce(key: str, value: Any) -> Any:
+        return _coerce(value, defaults[key], spec[key].types)
+
+    fixed = {k: coerce(k, _plain(v)) for k, v in base.items()}
     points = expand_grid([{k: _plain(v) for k, v in g.items()} for g in grids])
     runs: list[tuple[str, dict[str, Any]]] = []
     seen: set[str] = set()
     for point in points:
-        params = {**defaults, **fixed, **{k: _coerce(v, defaults[k]) for k, v in point.items()}}
-        rid = run_id(case, params)
+        params = {**defaults, **fixed, **{k: coerce(k, v) for k, v in point.items()}}
+        rid = run_id(case, params, versions)
         if rid not in seen:
             seen.add(rid)
             runs.append((rid, params))
-    return Plan(case, profile, Path(notebook), tuple(runs))
+    return SweepPlan(case, profile, Path(notebook), tuple(runs), versions)

@@ -1,4 +1,4 @@
-"""Where things live: notebooks, params, runs and the built report, relative to a project root."""
+"""Where things live: notebooks, params, runs, benchmarks and the built report, relative to a project root."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from casestudies import CASES
+from casestudies.names import UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class Project:
         return self.root / "params"
 
     @property
+    def benchmarks(self) -> Path:
+        return self.root / "benchmarks"
+
+    def benchmark(self, name: str) -> Path:
+        """``benchmarks/bench_<name>.py`` (run by ``casestudies bench NAME``)."""
+        return self.benchmarks / f"bench_{name}.py"
+
+    @property
     def build(self) -> Path:
         return self.root / "report" / "_build"
 
@@ -39,7 +48,7 @@ class Project:
         hits = sorted(self.notebooks.glob(f"*_{case}.py")) + sorted(self.notebooks.glob(f"{case}.py"))
         hits = [h for h in hits if h.stem == case or h.stem.split("_", 1)[-1] == case]
         if not hits:
-            raise KeyError(f"no notebook for case {case!r} in {self.notebooks}; cases here: {self.cases()}")
+            raise UnknownNameError("case", case, self.cases(), where=f"no notebook in {self.notebooks}")
         return hits[0]
 
     def params_file(self, case: str) -> Path:

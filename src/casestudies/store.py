@@ -37,6 +37,20 @@ NOTEBOOK_OUT = "notebook_out.json"  # what the notebook itself reported (metrics
 RECORD_SCHEMA = 1
 
 
+class Status:
+    """The status words, in one place: a record's ``status`` (``DONE`` / ``FAILED``), a run folder's
+    state (:func:`run_state`: also ``RUNNING``, ``INCOMPLETE``, ``PENDING``) and how executing a run
+    ended (``sweep.RunOutcome``: also ``SKIPPED``, already done, and ``BUSY``, another process has it)."""
+
+    DONE = "done"
+    FAILED = "failed"
+    RUNNING = "running"
+    INCOMPLETE = "incomplete"
+    PENDING = "pending"
+    SKIPPED = "skipped"
+    BUSY = "busy"
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temp file + fsync + rename (all-or-nothing)."""
     path = Path(path)
@@ -117,20 +131,20 @@ class RunState:
     case: str
     run_id: str
     path: Path
-    state: str  # "done" | "failed" | "running" | "incomplete" | "pending"
+    state: str  # Status.DONE | FAILED | RUNNING | INCOMPLETE | PENDING
 
 
 def run_state(run_dir: Path) -> str:
     run_dir = Path(run_dir)
     if (run_dir / DONE).exists():
-        return "done"
+        return Status.DONE
     if not run_dir.exists():
-        return "pending"
+        return Status.PENDING
     if is_locked(run_dir):
-        return "running"
+        return Status.RUNNING
     if (run_dir / FAILED).exists():
-        return "failed"
-    return "incomplete"
+        return Status.FAILED
+    return Status.INCOMPLETE
 
 
 def iter_runs(runs_dir: Path, case: str | None = None) -> Iterator[RunState]:
@@ -149,7 +163,7 @@ def clean_incomplete(runs_dir: Path, case: str | None = None, dry_run: bool = Fa
     """Remove run folders that are neither done nor running (failed or interrupted). Returns them."""
     removed = []
     for rs in iter_runs(runs_dir, case):
-        if rs.state in ("failed", "incomplete"):
+        if rs.state in (Status.FAILED, Status.INCOMPLETE):
             lock = RunLock(rs.path)
             if not lock.acquire():
                 continue  # started meanwhile
@@ -160,6 +174,51 @@ def clean_incomplete(runs_dir: Path, case: str | None = None, dry_run: bool = Fa
             finally:
                 lock.release()
     return removed
+
+
+# --- the record --------------------------------------------------------------------------------
+
+
+def build_record(
+    *,
+    case: str,
+    run_id: str,
+    profile: str,
+    notebook: str,
+    params: dict[str, Any],
+    reported: dict[str, Any],
+    timings: dict[str, Any],
+    environment: dict[str, Any],
+    versions: dict[str, str] | None = None,
+    error: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The ``record.json`` of one run (schema ``RECORD_SCHEMA``), as :func:`load_records` reads it.
+
+    Keys: ``schema``, ``case``, ``run_id``, ``profile``, ``status`` (``Status.DONE``, or
+    ``Status.FAILED`` when ``error`` is given), ``notebook`` (path relative to the project root),
+    ``params`` (resolved), ``metrics`` / ``data_sources`` / ``extra`` (what the notebook reported
+    through the run log: ``reported``, i.e. ``notebook_out.json``), ``timings`` (seconds),
+    ``environment``, ``data_versions`` (those the run id includes: ``versions``), and for failed runs ``error`` (``ename``, ``evalue``, the failing cell; no
+    traceback: that stays in ``failed``).
+    """
+    record: dict[str, Any] = {
+        "schema": RECORD_SCHEMA,
+        "case": case,
+        "run_id": run_id,
+        "profile": profile,
+        "status": Status.FAILED if error else Status.DONE,
+        "notebook": notebook,
+        "params": params,
+        "metrics": reported.get("metrics", {}),
+        "data_sources": reported.get("data_sources", {}),
+        "extra": reported.get("extra", {}),
+        "timings": timings,
+        "environment": environment,
+        "data_versions": versions or {},
+    }
+    if error:
+        record["error"] = {k: v for k, v in error.items() if k != "traceback"}
+    return record
 
 
 # --- records -> DataFrame ---------------------------------------------------------------------
@@ -192,7 +251,8 @@ def load_records(
     """All run records under ``runs_dir`` as one tidy DataFrame, one row per run.
 
     Columns: ``case, run_id, profile, status``, then ``params.<name>``, ``metrics.<name>`` (nested
-    metrics flattened with dots), ``timings.<name>``, ``env.<name>`` and ``data.<name>``.
+    metrics flattened with dots), ``timings.<name>``, ``env.<name>``, ``data.<name>`` (data sources)
+    and ``versions.<name>`` (data versions in the run id).
     Only done runs unless ``include_failed``.
 
     >>> df = load_records("runs")  # doctest: +SKIP
@@ -202,7 +262,7 @@ def load_records(
 
     rows = []
     for rs in iter_runs(Path(runs_dir), case):
-        if rs.state == "done" or (include_failed and rs.state == "failed"):
+        if rs.state == Status.DONE or (include_failed and rs.state == Status.FAILED):
             try:
                 rec = read_record(rs.path)
             except (OSError, json.JSONDecodeError) as e:
@@ -218,6 +278,7 @@ def load_records(
             row.update(flatten(rec.get("timings", {}), "timings"))
             row.update(flatten(rec.get("environment", {}), "env"))
             row.update(flatten(rec.get("data_sources", {}), "data"))
+            row.update(flatten(rec.get("data_versions", {}), "versions"))
             if rec.get("error"):
                 row["error"] = f"{rec['error'].get('ename', '')}: {rec['error'].get('evalue', '')}"
             rows.append(row)

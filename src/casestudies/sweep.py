@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from casestudies import envinfo
-from casestudies.params import Plan
+from casestudies.params import SweepPlan
 from casestudies.store import (
     DONE,
     FAILED,
@@ -34,10 +34,11 @@ from casestudies.store import (
     NOTEBOOK_OUT,
     PARAMS,
     RECORD,
-    RECORD_SCHEMA,
     RunLock,
+    Status,
     atomic_write_json,
     atomic_write_text,
+    build_record,
     read_json,
 )
 from casestudies.threads import thread_env
@@ -60,6 +61,7 @@ class RunSpec:
     threads: int = 1
     timeout_s: float | None = None
     kernel: str = KERNEL
+    versions: dict[str, str] = field(default_factory=dict)  # data versions in the run id
 
     @property
     def run_dir(self) -> Path:
@@ -67,9 +69,9 @@ class RunSpec:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunOutcome:
     run_id: str
-    status: str  # "done" | "failed" | "skipped" (already done) | "busy" (another process has it)
+    status: str  # Status.DONE | FAILED | SKIPPED (already done) | BUSY (another process has it)
     wall_s: float = 0.0
     message: str = ""
 
@@ -79,22 +81,22 @@ class SweepSummary:
     case: str
     profile: str
     total: int
-    results: list[RunResult] = field(default_factory=list)
+    results: list[RunOutcome] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
 
     @property
     def ok(self) -> bool:
-        return self.count("failed") == 0 and self.count("busy") == 0
+        return self.count(Status.FAILED) == 0 and self.count(Status.BUSY) == 0
 
     def text(self) -> str:
         lines = [
-            f"{self.case} [{self.profile}]: {self.total} runs: {self.count('done')} executed, "
-            f"{self.count('skipped')} already done, {self.count('failed')} failed"
-            + (f", {self.count('busy')} still running elsewhere" if self.count("busy") else "")
+            f"{self.case} [{self.profile}]: {self.total} runs: {self.count(Status.DONE)} executed, "
+            f"{self.count(Status.SKIPPED)} already done, {self.count(Status.FAILED)} failed"
+            + (f", {self.count(Status.BUSY)} still running elsewhere" if self.count(Status.BUSY) else "")
         ]
-        lines += [f"  FAILED {r.run_id}: {r.message}" for r in self.results if r.status == "failed"]
+        lines += [f"  FAILED {r.run_id}: {r.message}" for r in self.results if r.status == Status.FAILED]
         return "\n".join(lines)
 
 
@@ -102,9 +104,10 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def make_specs(plan: Plan, runs_dir: Path, root: Path, threads: int, timeout_s: float | None = None) -> list[RunSpec]:
+def make_specs(plan: SweepPlan, runs_dir: Path, root: Path, threads: int, timeout_s: float | None = None) -> list[RunSpec]:
     return [
-        RunSpec(plan.case, rid, params, plan.profile, str(plan.notebook), str(runs_dir), str(root), threads, timeout_s)
+        RunSpec(plan.case, rid, params, plan.profile, str(plan.notebook), str(runs_dir), str(root), threads, timeout_s,
+                versions=plan.versions)
         for rid, params in plan.runs
     ]
 
@@ -170,7 +173,7 @@ def _reset(run_dir: Path) -> None:
             (run_dir / name).unlink()
 
 
-def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
+def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
     """Claim, execute and record one run. Never raises for a notebook error: it records it."""
     import papermill as pm
 
@@ -178,10 +181,10 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir)
     if not lock.acquire(blocking=blocking):
-        return RunResult(spec.run_id, "busy")
+        return RunOutcome(spec.run_id, Status.BUSY)
     try:
         if (run_dir / DONE).exists():
-            return RunResult(spec.run_id, "skipped")
+            return RunOutcome(spec.run_id, Status.SKIPPED)
         _reset(run_dir)  # leftovers of an interrupted or failed attempt
         atomic_write_json(run_dir / PARAMS, spec.params)
         os.environ.update(thread_env(spec.threads))
@@ -208,18 +211,15 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
         env = envinfo.capture(spec.root)
         env["device"] = out.get("device", "cpu")
         env["threads"] = spec.threads
-        record = {
-            "schema": RECORD_SCHEMA,
-            "case": spec.case,
-            "run_id": spec.run_id,
-            "profile": spec.profile,
-            "status": "failed" if error else "done",
-            "notebook": str(Path(spec.notebook).relative_to(spec.root)) if Path(spec.notebook).is_relative_to(spec.root) else spec.notebook,
-            "params": spec.params,
-            "metrics": out.get("metrics", {}),
-            "data_sources": out.get("data_sources", {}),
-            "extra": out.get("extra", {}),
-            "timings": {
+        notebook = Path(spec.notebook)
+        record = build_record(
+            case=spec.case,
+            run_id=spec.run_id,
+            profile=spec.profile,
+            notebook=str(notebook.relative_to(spec.root)) if notebook.is_relative_to(spec.root) else spec.notebook,
+            params=spec.params,
+            reported=out,
+            timings={
                 "started": started,
                 "finished": now_iso(),
                 "wall_s": round(wall, 3),
@@ -227,16 +227,17 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunResult:
                 "overhead_s": round(max(0.0, wall - cells), 3),
                 **{f"phase.{k}": v for k, v in out.get("timings", {}).items()},
             },
-            "environment": env,
-        }
+            environment=env,
+            versions=spec.versions,
+            error=error,
+        )
         if error:
-            record["error"] = {k: v for k, v in error.items() if k != "traceback"}
             atomic_write_json(run_dir / RECORD, record)
             atomic_write_json(run_dir / FAILED, error)
-            return RunResult(spec.run_id, "failed", wall, f"{error['ename']}: {error['evalue']}"[:300])
+            return RunOutcome(spec.run_id, Status.FAILED, wall, f"{error['ename']}: {error['evalue']}"[:300])
         atomic_write_json(run_dir / RECORD, record)
         atomic_write_text(run_dir / DONE, started + "\n")
-        return RunResult(spec.run_id, "done", wall)
+        return RunOutcome(spec.run_id, Status.DONE, wall)
     finally:
         lock.release()
 
@@ -266,11 +267,11 @@ def _first_completed(futures: Iterable[Future]) -> set[Future]:
 def _drive(
     specs: list[RunSpec], submit: Submit, progress: bool, desc: str,
     first_completed: Callable[[Iterable[Any]], set[Any]] = _first_completed,
-) -> list[RunResult]:
+) -> list[RunOutcome]:
     """Submit every run non-blocking; runs another process holds are retried, waiting, at the end."""
     from tqdm.auto import tqdm
 
-    results: list[RunResult] = []
+    results: list[RunOutcome] = []
     busy: list[RunSpec] = []
     bar = tqdm(total=len(specs), desc=desc, unit="run", disable=not progress)
     for blocking, batch in ((False, specs), (True, None)):
@@ -282,8 +283,8 @@ def _drive(
                 try:
                     res = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails that run only
-                    res = RunResult(spec.run_id, "failed", 0.0, f"executor error: {type(exc).__name__}: {exc}")
-                if res.status == "busy" and not blocking:
+                    res = RunOutcome(spec.run_id, Status.FAILED, 0.0, f"executor error: {type(exc).__name__}: {exc}")
+                if res.status == Status.BUSY and not blocking:
                     busy.append(spec)
                     continue
                 results.append(res)
@@ -293,7 +294,7 @@ def _drive(
     return results
 
 
-def run_local(specs: list[RunSpec], jobs: int, progress: bool = True, desc: str = "sweep") -> list[RunResult]:
+def run_local(specs: list[RunSpec], jobs: int, progress: bool = True, desc: str = "sweep") -> list[RunOutcome]:
     if not specs:
         return []
     ctx = mp.get_context("spawn")
@@ -301,7 +302,7 @@ def run_local(specs: list[RunSpec], jobs: int, progress: bool = True, desc: str 
         return _drive(specs, lambda s, b: pool.submit(execute_run, s, b), progress, desc)
 
 
-def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: str = "sweep") -> list[RunResult]:
+def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: str = "sweep") -> list[RunOutcome]:
     """Execute on a Dask distributed cluster at ``address`` (``HOST:PORT``); the store must be shared.
 
     Start one with ``dask scheduler`` and ``dask worker HOST:PORT --nthreads 1`` on each machine
@@ -321,7 +322,7 @@ def run_dask(specs: list[RunSpec], address: str, progress: bool = True, desc: st
 
 
 def run_sweep(
-    plan: Plan,
+    plan: SweepPlan,
     runs_dir: Path,
     root: Path,
     executor: str = "local",
@@ -335,7 +336,7 @@ def run_sweep(
     specs = make_specs(plan, runs_dir, root, threads, timeout_s)
     todo = [s for s in specs if not (s.run_dir / DONE).exists()]
     summary = SweepSummary(plan.case, plan.profile, len(specs))
-    summary.results += [RunResult(s.run_id, "skipped") for s in specs if s not in todo]
+    summary.results += [RunOutcome(s.run_id, Status.SKIPPED) for s in specs if s not in todo]
     desc = f"{plan.case} [{plan.profile}]"
     if executor == "local":
         summary.results += run_local(todo, jobs, progress, desc)
@@ -346,5 +347,5 @@ def run_sweep(
     return summary
 
 
-def iter_failed(results: Iterable[RunResult]) -> list[RunResult]:
-    return [r for r in results if r.status == "failed"]
+def iter_failed(results: Iterable[RunOutcome]) -> list[RunOutcome]:
+    return [r for r in results if r.status == Status.FAILED]

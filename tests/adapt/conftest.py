@@ -9,15 +9,6 @@ from casestudies.models import create_model
 from casestudies.training.toy import ToySegmentation
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread, and the CI machine is shared: pin torch to one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def tiny_model() -> torch.nn.Module:
     torch.manual_seed(0)

@@ -5,6 +5,7 @@ import torch
 
 from casestudies import CASES
 from casestudies.models import MODELS, ModelSpec, create_model
+from casestudies.names import UnknownNameError
 
 
 def test_every_case_has_a_table():
@@ -12,9 +13,9 @@ def test_every_case_has_a_table():
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(KeyError, match="valid cases: .*face_segmentation"):
+    with pytest.raises(UnknownNameError, match="unknown case 'face_parsing'; valid: .*'face_segmentation'"):
         create_model("face_parsing", "deeplabv3plus")
-    with pytest.raises(KeyError, match=r"valid models: \['deeplabv3plus', 'tiny_segnet'\]"):
+    with pytest.raises(UnknownNameError, match=r"case 'face_segmentation': unknown model 'unet'; valid: 'deeplabv3plus', 'tiny_segnet'"):
         create_model("face_segmentation", "unet")
 
 

@@ -1,5 +1,6 @@
-"""Samples -> torch: geometric transforms that keep every label aligned, a Dataset wrapper, and a
-DataLoader factory whose workers each run one thread.
+"""Samples -> torch: geometric transforms that keep every label aligned, a Dataset wrapper, and the
+one DataLoader factory (``make_loader``: the engine's training and evaluation loaders too), whose
+workers each run one thread.
 
 Geometry follows the pixel-centre convention: resizing an image of width ``W`` to ``W'`` maps a
 landmark ``x`` to ``(x + 0.5) * W' / W - 0.5``; cropping at ``(top, left)`` subtracts ``left`` / ``top``.
@@ -13,13 +14,13 @@ alpha bilinear; seg, trimap, depth and normals nearest (no blending across label
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from casestudies.data.schema import SPEC, Sample, hflip_sample
 from casestudies.threads import pin_worker
@@ -36,6 +37,8 @@ def _spatial(key: str) -> bool:
 
 def resize_sample(sample: Sample, size: tuple[int, int]) -> Sample:
     """Resize every HxW layer to ``size`` = (height, width) and rescale the points."""
+    import cv2  # here, not at module level: the training engine imports this module without OpenCV
+
     h, w = sample["image"].shape[:2]
     nh, nw = size
     if (h, w) == (nh, nw):
@@ -170,15 +173,20 @@ class TorchDataset(Dataset):
         return to_tensors(sample)
 
 
-def pin_worker_threads(worker_id: int = 0) -> None:
-    """``worker_init_fn``: one thread per loader worker (torch, OpenCV, BLAS/OpenMP env)."""
+def init_worker(worker_id: int) -> None:
+    """``worker_init_fn`` of every loader: one thread per pool (:func:`~casestudies.threads.pin_worker`),
+    and NumPy / ``random`` seeded from the worker's torch seed (which the loader's generator sets)."""
     pin_worker(worker_id)
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
 
 
 def make_loader(
     samples: Sequence[Sample] | Dataset,
-    batch_size: int,
+    batch_size: int | None = None,
     *,
+    batch_sampler: Sampler[list[int]] | None = None,
     transform: Transform | None = None,
     shuffle: bool = False,
     num_workers: int = 2,
@@ -187,30 +195,45 @@ def make_loader(
     keys: Sequence[str] | None = None,
     pin_memory: bool = False,
 ) -> DataLoader:
-    """A DataLoader over Samples with single-threaded workers and a seeded shuffle.
+    """The project's one DataLoader factory: seeded, with single-threaded, seeded workers.
 
-    ``num_workers=0`` loads in the calling process. Workers persist across epochs.
+    ``samples``: a sequence of numpy Samples (a reader, a list), transformed by ``transform`` and
+    converted by :func:`to_tensors` (via :class:`TorchDataset`), or a torch ``Dataset`` whose items
+    are already tensors (used as it is). Batches come from ``batch_sampler`` when given (the
+    engine's seeded samplers), else from ``batch_size`` / ``shuffle`` / ``drop_last``. The shuffle
+    and the workers' seeds come from a generator seeded with ``seed``, never from torch's global
+    one. ``num_workers=0`` loads in the calling process; workers persist across epochs.
     """
+    if (batch_size is None) == (batch_sampler is None):
+        raise ValueError("give batch_size or batch_sampler, not both or neither")
     # in-process loading (no workers) draws augmentation seeds from its own seeded generator
     item_gen = torch.Generator().manual_seed(seed + 1) if num_workers == 0 else None
     if isinstance(samples, TorchDataset):
+        dataset: Dataset = samples
+        if samples.generator is None:
+            samples.generator = item_gen
+    elif isinstance(samples, Dataset):
+        if transform is not None or keys is not None:
+            raise TypeError("transform / keys apply to numpy Samples; this torch Dataset already yields tensors")
         dataset = samples
-        if dataset.generator is None:
-            dataset.generator = item_gen
     else:
-        dataset = TorchDataset(samples, transform, keys, generator=item_gen)  # type: ignore[arg-type]
-    generator = torch.Generator().manual_seed(seed)
+        dataset = TorchDataset(samples, transform, keys, generator=item_gen)
+    batching: dict[str, Any] = (
+        {"batch_sampler": batch_sampler} if batch_sampler is not None
+        else {"batch_size": batch_size, "shuffle": shuffle, "drop_last": drop_last}
+    )
+    workers = num_workers > 0
     return DataLoader(
         dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
+        **batching,
         num_workers=num_workers,
-        worker_init_fn=pin_worker_threads if num_workers > 0 else None,
-        generator=generator,
-        drop_last=drop_last,
-        persistent_workers=num_workers > 0,
-        # not fork: a forked worker deadlocks in OpenCV / OpenMP if the parent already used their pools
-        multiprocessing_context="forkserver" if num_workers > 0 else None,
+        worker_init_fn=init_worker if workers else None,
+        generator=torch.Generator().manual_seed(seed),
+        persistent_workers=workers,
+        # forkserver, never fork: a forked worker deadlocks in OpenCV or OpenMP when the parent
+        # already used their thread pools (e.g. after rendering faces); forkserver starts workers
+        # from a clean process (tests/data/test_loading.py fails with fork)
+        multiprocessing_context="forkserver" if workers else None,
         pin_memory=pin_memory,
-        prefetch_factor=4 if num_workers > 0 else None,
+        prefetch_factor=4 if workers else None,
     )

@@ -56,16 +56,20 @@ TRIMAP_VALUES: tuple[int, int, int] = (0, 128, 255)
 
 
 class SampleError(ValueError):
-    """A Sample breaks the contract; the message names the key."""
+    """A Sample breaks the contract; the message names the key (also ``key``, when there is one)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def _check_array(key: str, value: Any, spec: KeySpec, hw: tuple[int, int] | None) -> None:
     if not isinstance(value, np.ndarray):
-        raise SampleError(f"sample[{key!r}] must be a numpy array, got {type(value).__name__}")
+        raise SampleError(f"sample[{key!r}] must be a numpy array, got {type(value).__name__}", key)
     if value.dtype != spec.dtype:
-        raise SampleError(f"sample[{key!r}] must have dtype {np.dtype(spec.dtype)}, got {value.dtype}")
+        raise SampleError(f"sample[{key!r}] must have dtype {np.dtype(spec.dtype)}, got {value.dtype}", key)
     if value.ndim != len(spec.shape):
-        raise SampleError(f"sample[{key!r}] must have shape {spec.shape}, got {value.shape}")
+        raise SampleError(f"sample[{key!r}] must have shape {spec.shape}, got {value.shape}", key)
     for axis, (want, got) in enumerate(zip(spec.shape, value.shape)):
         if want == "H" and hw is not None:
             want = hw[0]
@@ -74,8 +78,15 @@ def _check_array(key: str, value: Any, spec: KeySpec, hw: tuple[int, int] | None
         if isinstance(want, int) and want != got:
             raise SampleError(
                 f"sample[{key!r}] has shape {value.shape}; axis {axis} must be {want} "
-                f"(pattern {spec.shape}, image HxW {hw})"
+                f"(pattern {spec.shape}, image HxW {hw})", key,
             )
+
+
+def ids_outside(seg: np.ndarray, taxonomy: str) -> list[int]:
+    """The label ids in ``seg`` (uint8) that are neither a class of ``taxonomy`` nor 255 (ignore)."""
+    n = tx.get_taxonomy(taxonomy).num_classes
+    present = np.flatnonzero(np.bincount(seg.ravel(), minlength=256))
+    return [int(v) for v in present if v >= n and v != tx.IGNORE]
 
 
 def validate_sample(sample: Mapping[str, Any]) -> None:
@@ -106,19 +117,18 @@ def validate_sample(sample: Mapping[str, Any]) -> None:
         if "taxonomy" not in meta:
             raise SampleError("sample['seg'] is present but sample['meta'] names no 'taxonomy'")
         n = tx.get_taxonomy(meta["taxonomy"]).num_classes
-        present = np.flatnonzero(np.bincount(sample["seg"].ravel(), minlength=256))
-        bad = [int(v) for v in present if v >= n and v != tx.IGNORE]
+        bad = ids_outside(sample["seg"], meta["taxonomy"])
         if bad:
-            raise SampleError(f"sample['seg'] holds ids {bad} outside taxonomy {meta['taxonomy']!r} (0..{n - 1}, 255)")
+            raise SampleError(f"sample['seg'] holds ids {bad} outside taxonomy {meta['taxonomy']!r} (0..{n - 1}, 255)", "seg")
     if "alpha" in sample:
         a = sample["alpha"]
         if a.size and not (np.isfinite(a).all() and a.min() >= 0.0 and a.max() <= 1.0):
-            raise SampleError("sample['alpha'] must be finite and within [0, 1]")
+            raise SampleError("sample['alpha'] must be finite and within [0, 1]", "alpha")
     if "trimap" in sample and not np.isin(sample["trimap"], TRIMAP_VALUES).all():
-        raise SampleError(f"sample['trimap'] may only hold {TRIMAP_VALUES}")
+        raise SampleError(f"sample['trimap'] may only hold {TRIMAP_VALUES}", "trimap")
     for key in ("landmarks", "pupils", "landmarks106", "depth", "normals"):
         if key in sample and not np.isfinite(sample[key]).all():
-            raise SampleError(f"sample[{key!r}] holds non-finite values")
+            raise SampleError(f"sample[{key!r}] holds non-finite values", key)
     if "landmarks_visible" in sample and "landmarks" not in sample:
         raise SampleError("sample['landmarks_visible'] is present without sample['landmarks']")
 

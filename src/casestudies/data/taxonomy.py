@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from casestudies.names import lookup
+
 IGNORE = 255
 
 
@@ -34,10 +36,7 @@ class Taxonomy:
         return len(self.classes)
 
     def index(self, cls: str) -> int:
-        try:
-            return self.classes.index(cls)
-        except ValueError:
-            raise KeyError(f"class {cls!r} is not in taxonomy {self.name!r}; valid: {self.classes}") from None
+        return self.classes.index(lookup("class", cls, self.classes, where=f"taxonomy {self.name!r}"))
 
 
 # Microsoft FaceSynthetics (and this project's generator): 19 classes.
@@ -121,10 +120,8 @@ def register_taxonomy(tax: Taxonomy) -> None:
 
 
 def get_taxonomy(name: str) -> Taxonomy:
-    try:
-        return TAXONOMIES[name]
-    except KeyError:
-        raise KeyError(f"unknown taxonomy {name!r}; valid: {sorted(TAXONOMIES)}") from None
+    """The taxonomy called ``name``; an unknown name raises :class:`~casestudies.names.UnknownNameError`."""
+    return lookup("taxonomy", name, TAXONOMIES)
 
 
 def _lut_from_table(src: Taxonomy, dst: Taxonomy, table: dict[str, str | None]) -> np.ndarray:
@@ -140,7 +137,7 @@ def label_map(src: str, dst: str) -> np.ndarray:
 
     Direct tables are used when present, else a two-step chain through ``lapa11``.
 
-    >>> label_map("lapa11", "paper9")[2]  # left brow -> skin
+    >>> int(label_map("lapa11", "paper9")[2])  # left brow -> skin
     1
     """
     s, d = get_taxonomy(src), get_taxonomy(dst)

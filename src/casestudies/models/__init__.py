@@ -20,6 +20,7 @@ from torch import nn
 
 from casestudies.models.segmentation import deeplabv3plus
 from casestudies.models.tiny import tiny_segnet
+from casestudies.names import lookup
 
 ModelBuilder = Callable[..., nn.Module]
 
@@ -35,12 +36,8 @@ MODELS: dict[str, dict[str, ModelBuilder]] = {
 
 def create_model(case: str, name: str, **kwargs: Any) -> nn.Module:
     """Build the model ``name`` of case study ``case`` with builder keyword arguments ``kwargs``."""
-    if case not in MODELS:
-        raise KeyError(f"unknown case {case!r}; valid cases: {sorted(MODELS)}")
-    names = MODELS[case]
-    if name not in names:
-        raise KeyError(f"unknown model {name!r} for case {case!r}; valid models: {sorted(names)}")
-    return names[name](**kwargs)
+    builders = lookup("case", case, MODELS)
+    return lookup("model", name, builders, where=f"case {case!r}")(**kwargs)
 
 
 @dataclass(frozen=True)

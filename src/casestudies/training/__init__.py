@@ -1,6 +1,16 @@
 """Training: one loop (``fit``), the task interface, the schedules and the pretrain cache.
 
-See ``docs/training.md``. ``casestudies.train`` re-exports the public names.
+The one door to training (see ``docs/training.md``):
+
+>>> from casestudies.models import ModelSpec
+>>> from casestudies.training import SegmentationTask, ToySegmentation, TrainConfig, run_schedule
+>>> result = run_schedule(
+...     "mixed", model=ModelSpec("face_segmentation", "tiny_segnet", {"classes": 3}),
+...     task=SegmentationTask(3), config=TrainConfig(epochs=1, progress=False),
+...     synthetic=ToySegmentation(16), real=ToySegmentation(16, shift=0.5, seed=1),
+...     val=ToySegmentation(8, shift=0.5, seed=2), real_fraction=0.5, adapter="dsbn")
+>>> sorted(result.metrics)[:2]
+['iou_0', 'iou_1']
 """
 
 from casestudies.training.engine import (
@@ -13,7 +23,7 @@ from casestudies.training.engine import (
     resolve_device,
     seed_everything,
 )
-from casestudies.training.schedules import SCHEDULES, RunResult, pretrain_key, run_schedule
+from casestudies.training.schedules import SCHEDULES, TrainResult, pretrain_key, run_schedule
 from casestudies.training.tasks import SegmentationTask, Task, confusion_matrix, iou_from_confusion
 from casestudies.training.toy import InMemoryDataset, ToySegmentation
 
@@ -22,11 +32,11 @@ __all__ = [
     "OPTIMIZERS",
     "SCHEDULES",
     "InMemoryDataset",
-    "RunResult",
     "SegmentationTask",
     "Task",
     "ToySegmentation",
     "TrainConfig",
+    "TrainResult",
     "confusion_matrix",
     "deterministic_algorithms",
     "evaluate",

@@ -3,7 +3,8 @@
 * Device ``"auto"``: CUDA when present, with autocast (bfloat16 where supported, else float16 with a
   gradient scaler) and channels-last memory; the CPU runs float32, contiguous.
 * Determinism: ``fit`` seeds Python, NumPy and torch from ``seed``; batch order comes from seeded
-  samplers (``data.mixing``), loader workers are seeded from the loader's own generator, and
+  samplers (``data.mixing``), loader workers are seeded from the loader's own generator
+  (``data.loading.make_loader``, the one loader factory), and
   ``torch.use_deterministic_algorithms`` is on during the call (``warn_only``; restored afterwards).
   CPU runs with the same parameters and thread count are bit-identical.
 * History: after each epoch one flat dict of scalars is passed to ``log`` (nothing is written to disk).
@@ -25,12 +26,13 @@ import numpy as np
 import torch
 import torch.utils.deterministic
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from casestudies.adapt import domain_layers, set_domain, use_domain
+from casestudies.data.loading import make_loader
 from casestudies.data.mixing import DOMAIN_POLICIES, DomainBatchSampler, RandomBatchSampler
-from casestudies.threads import pin_threads
+from casestudies.names import check_names, lookup
 from casestudies.training.tasks import Task
 
 Log = Callable[[dict[str, Any]], None]
@@ -52,11 +54,6 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
         params, lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True
     ),
 }
-
-
-def _check_name(kind: str, name: str, table: Mapping[str, Any] | tuple[str, ...]) -> None:
-    if name not in table:
-        raise ValueError(f"unknown {kind} {name!r}; valid: {sorted(table)}")
 
 
 @dataclass(frozen=True)
@@ -85,9 +82,9 @@ class TrainConfig:
     _NOT_IDENTITY = ("num_workers", "device", "eval_every", "log_every", "progress")
 
     def __post_init__(self) -> None:
-        _check_name("optimizer", self.optimizer, OPTIMIZERS)
-        _check_name("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _check_name("domain_policy", self.domain_policy, DOMAIN_POLICIES)
+        lookup("optimizer", self.optimizer, OPTIMIZERS)
+        lookup("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        lookup("domain_policy", self.domain_policy, DOMAIN_POLICIES)
         if self.epochs < 0 or self.batch_size < 1:
             raise ValueError(f"need epochs >= 0 and batch_size >= 1, got {self.epochs}, {self.batch_size}")
         if self.steps is not None and self.steps < 0:
@@ -112,10 +109,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
         """Build from a mapping (e.g. notebook parameters); an unknown key is an error."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise KeyError(f"unknown TrainConfig keys {unknown}; valid: {sorted(names)}")
+        check_names("TrainConfig key", values, {f.name for f in fields(cls)})
         return cls(**values)
 
 
@@ -172,38 +166,6 @@ def deterministic_algorithms(enabled: bool = True) -> Iterator[None]:
         fill.fill_uninitialized_memory = before[3]
 
 
-def worker_context(num_workers: int) -> str | None:
-    """Start method of loader workers: ``forkserver``, never ``fork``. A forked worker deadlocks in
-    OpenCV or OpenMP when the parent already used their thread pools (e.g. after rendering faces);
-    forkserver starts workers from a clean process. None (in-process loading) without workers."""
-    return "forkserver" if num_workers > 0 else None
-
-
-def _seed_worker(worker_id: int) -> None:
-    """Loader workers: one thread each, NumPy/random seeded from the worker's torch seed."""
-    seed = torch.initial_seed() % 2**32
-    np.random.seed(seed)
-    random.seed(seed)
-    pin_threads(1)
-
-
-def make_loader(
-    dataset: Dataset, batch_sampler: Sampler[list[int]], *, num_workers: int, seed: int, pin: bool
-) -> DataLoader:
-    """A loader with a seeded generator (independent of the global RNG) and seeded workers."""
-    return DataLoader(
-        dataset,
-        batch_sampler=batch_sampler,
-        num_workers=num_workers,
-        pin_memory=pin,
-        worker_init_fn=_seed_worker,
-        generator=torch.Generator().manual_seed(seed),
-        persistent_workers=num_workers > 0,
-        multiprocessing_context=worker_context(num_workers),
-        prefetch_factor=4 if num_workers > 0 else None,
-    )
-
-
 def to_device(batch: dict[str, Any], device: torch.device, channels_last: bool) -> dict[str, Any]:
     """Move a batch's tensors; 4-d floating tensors become channels-last when asked."""
     out = {}
@@ -242,16 +204,7 @@ def evaluate(
     was_training = model.training
     model.eval()
     layers = domain_layers(model)
-    loader = DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=False,
-        num_workers=num_workers,
-        worker_init_fn=_seed_worker,
-        generator=torch.Generator().manual_seed(0),
-        pin_memory=device.type == "cuda",
-        multiprocessing_context=worker_context(num_workers),
-    )
+    loader = make_loader(dataset, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda")
     cast, _ = _autocast(device, amp)
     stats: dict[str, list[Tensor]] = defaultdict(list)
     fixed = use_domain(model, domain) if layers and domain is not None else nullcontext()
@@ -329,7 +282,7 @@ def fit(
     if total and steps_per_epoch == 0:
         raise ValueError(f"no training batch: {len(train_set)} items at batch size {config.batch_size}")
     loader = make_loader(
-        train_set, sampler, num_workers=config.num_workers, seed=seed, pin=device.type == "cuda"
+        train_set, batch_sampler=sampler, num_workers=config.num_workers, seed=seed, pin_memory=device.type == "cuda"
     )
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = OPTIMIZERS[config.optimizer](params, config.lr, config.weight_decay)

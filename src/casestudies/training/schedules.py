@@ -30,16 +30,17 @@ from torch import nn
 from torch.utils.data import Dataset
 
 import casestudies
-from casestudies.adapt import ADAPTERS, Adapter, domain_layers, set_domain
+from casestudies.adapt import Adapter, domain_layers, get_adapter, set_domain
+from casestudies.data.loading import make_loader
 from casestudies.data.mixing import REAL, RandomBatchSampler, mix, nested_subset
 from casestudies.filelock import exclusive
 from casestudies.models import ModelSpec
+from casestudies.names import lookup
 from casestudies.training.engine import (
     Log,
     TrainConfig,
     evaluate,
     fit,
-    make_loader,
     resolve_device,
     seed_everything,
 )
@@ -49,7 +50,7 @@ StageHook = Callable[[str, nn.Module], None]
 
 
 @dataclass
-class RunResult:
+class TrainResult:
     """A trained model (eval mode; DSBN/DSON models set to the real branch), its epoch records, final
     validation metrics and facts about the run."""
 
@@ -60,7 +61,7 @@ class RunResult:
 
 
 @dataclass(frozen=True)
-class Plan:
+class RunInputs:
     """The resolved inputs of one run (built by :func:`run_schedule`)."""
 
     schedule: str
@@ -96,47 +97,47 @@ class Plan:
 # building blocks
 
 
-def _require(plan: Plan, synthetic: bool = False, real: bool = False, adapter_ok: bool = False) -> None:
-    name = plan.schedule
-    if plan.adapter is not None and not adapter_ok:
-        raise ValueError(f"adapter {plan.adapter.name!r} applies to the 'mixed' schedule only, not {name!r}")
-    if synthetic and plan.synthetic is None:
+def _require(inputs: RunInputs, synthetic: bool = False, real: bool = False, adapter_ok: bool = False) -> None:
+    name = inputs.schedule
+    if inputs.adapter is not None and not adapter_ok:
+        raise ValueError(f"adapter {inputs.adapter.name!r} applies to the 'mixed' schedule only, not {name!r}")
+    if synthetic and inputs.synthetic is None:
         raise ValueError(f"schedule {name!r} needs a synthetic training set")
-    if real and plan.real is None:
+    if real and inputs.real is None:
         raise ValueError(f"schedule {name!r} needs a real training set")
-    if real and plan.n_real() == 0:
-        amount = f"real_fraction={plan.real_fraction}" if plan.real_size is None else f"real_size={plan.real_size}"
+    if real and inputs.n_real() == 0:
+        amount = f"real_fraction={inputs.real_fraction}" if inputs.real_size is None else f"real_size={inputs.real_size}"
         raise ValueError(
-            f"schedule {name!r} trains on real images, but {amount} of {len(plan.real)} leaves none; "
+            f"schedule {name!r} trains on real images, but {amount} of {len(inputs.real)} leaves none; "
             "r = 0 means synthetic data only: use the 'synthetic_only' schedule (or 'mixed' at r = 0)"
         )
 
 
-def _real_part(plan: Plan) -> Dataset:
-    return mix(real=plan.real, real_fraction=plan.real_fraction, real_size=plan.real_size, seed=plan.subset_seed)
+def _real_part(inputs: RunInputs) -> Dataset:
+    return mix(real=inputs.real, real_fraction=inputs.real_fraction, real_size=inputs.real_size, seed=inputs.subset_seed)
 
 
-def _new_model(plan: Plan) -> nn.Module:
-    seed_everything(plan.seed)
-    model = plan.model.build()
-    return plan.adapter.prepare(model, num_domains=2) if plan.adapter is not None else model
+def _new_model(inputs: RunInputs) -> nn.Module:
+    seed_everything(inputs.seed)
+    model = inputs.model.build()
+    return inputs.adapter.prepare(model, num_domains=2) if inputs.adapter is not None else model
 
 
 def _train(
-    plan: Plan, model: nn.Module, train_set: Dataset, config: TrainConfig, stage: str,
+    inputs: RunInputs, model: nn.Module, train_set: Dataset, config: TrainConfig, stage: str,
     after: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    hook = plan.on_stage_start
+    hook = inputs.on_stage_start
     return fit(
         model,
-        plan.task,
+        inputs.task,
         train_set,
         config,
-        seed=plan.seed,
-        val_set=plan.val,
+        seed=inputs.seed,
+        val_set=inputs.val,
         val_domain=REAL if domain_layers(model) else None,
-        domain_batches=plan.adapter is not None and plan.adapter.domain_batches,
-        log=plan.log,
+        domain_batches=inputs.adapter is not None and inputs.adapter.domain_batches,
+        log=inputs.log,
         stage=stage,
         epoch_offset=after["epoch"] if after else 0,
         step_offset=after.get("step", 0) if after else 0,
@@ -158,23 +159,23 @@ class _Inputs(Dataset):
         return {k: item[k] for k in self.keys}
 
 
-def _target_batches(plan: Plan) -> Iterator[dict[str, Any]]:
+def _target_batches(inputs: RunInputs) -> Iterator[dict[str, Any]]:
     """The real subset's images, unlabelled, in seeded batches (a trailing single image is dropped)."""
-    images = _Inputs(_real_part(plan), plan.task.input_keys)
-    sampler = RandomBatchSampler(len(images), plan.config.batch_size, seed=plan.seed)
-    loader = make_loader(images, sampler, num_workers=plan.config.num_workers, seed=plan.seed, pin=False)
+    images = _Inputs(_real_part(inputs), inputs.task.input_keys)
+    sampler = RandomBatchSampler(len(images), inputs.config.batch_size, seed=inputs.seed)
+    loader = make_loader(images, batch_sampler=sampler, num_workers=inputs.config.num_workers, seed=inputs.seed)
     return iter(loader)
 
 
-def _finish(plan: Plan, model: nn.Module, history: list[dict[str, Any]], info: dict[str, Any]) -> RunResult:
+def _finish(inputs: RunInputs, model: nn.Module, history: list[dict[str, Any]], info: dict[str, Any]) -> TrainResult:
     """Run the adapter's post-training step, evaluate on the target domain, log the final record."""
-    if plan.adapter is not None and plan.adapter.finalize is not None:
-        plan.adapter.finalize(model, _target_batches(plan), plan.task.forward)
+    if inputs.adapter is not None and inputs.adapter.finalize is not None:
+        inputs.adapter.finalize(model, _target_batches(inputs), inputs.task.forward)
     metrics: dict[str, float] = {}
-    if plan.val is not None:
+    if inputs.val is not None:
         metrics = evaluate(
-            model, plan.task, plan.val, batch_size=plan.config.batch_size,
-            domain=REAL if domain_layers(model) else None, amp=plan.config.amp,
+            model, inputs.task, inputs.val, batch_size=inputs.config.batch_size,
+            domain=REAL if domain_layers(model) else None, amp=inputs.config.amp,
         )
         record = {
             "stage": "final",
@@ -183,37 +184,37 @@ def _finish(plan: Plan, model: nn.Module, history: list[dict[str, Any]], info: d
         }
         record.update({f"val_{k}": v for k, v in metrics.items()})
         history.append(record)
-        if plan.log is not None:
-            plan.log(record)
+        if inputs.log is not None:
+            inputs.log(record)
     if domain_layers(model):
         set_domain(model, REAL)  # inference defaults to the target domain's branch
-    return RunResult(model.eval(), history, metrics, info)
+    return TrainResult(model.eval(), history, metrics, info)
 
 
 # ----------------------------------------------------------------------------------------------
 # the fine-tune pretrain cache
 
 
-def pretrain_key(plan: Plan) -> dict[str, Any]:
+def pretrain_key(inputs: RunInputs) -> dict[str, Any]:
     """Exactly what determines the pretrained weights of a ``finetune`` run."""
     return {
         "format": 1,
         "version": casestudies.__version__,
-        "model": plan.model.key(),
-        "task": plan.task.key(),
-        "synthetic": plan.synthetic_key,
-        "config": plan.config.identity(),
-        "seed": plan.seed,
-        "device": resolve_device(plan.config.device).type,
+        "model": inputs.model.key(),
+        "task": inputs.task.key(),
+        "synthetic": inputs.synthetic_key,
+        "config": inputs.config.identity(),
+        "seed": inputs.seed,
+        "device": resolve_device(inputs.config.device).type,
     }
 
 
-def pretrain_path(plan: Plan) -> Path | None:
+def pretrain_path(inputs: RunInputs) -> Path | None:
     """``cache_dir/pretrain/<sha256[:16]>.pt``, or None when caching is off (no dir or no data key)."""
-    if plan.cache_dir is None or plan.synthetic_key is None:
+    if inputs.cache_dir is None or inputs.synthetic_key is None:
         return None
-    digest = hashlib.sha256(json.dumps(pretrain_key(plan), sort_keys=True, default=str).encode()).hexdigest()
-    return plan.cache_dir / "pretrain" / f"{digest[:16]}.pt"
+    digest = hashlib.sha256(json.dumps(pretrain_key(inputs), sort_keys=True, default=str).encode()).hexdigest()
+    return inputs.cache_dir / "pretrain" / f"{digest[:16]}.pt"
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
@@ -227,19 +228,19 @@ def _atomic_save(obj: Any, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _pretrained(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
+def _pretrained(inputs: RunInputs) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
     """Pretrained state dict and its history: from the cache when present, else trained (and cached)."""
-    path = pretrain_path(plan)
+    path = pretrain_path(inputs)
     if path is None:
-        return _pretrained_unlocked(plan)
+        return _pretrained_unlocked(inputs)
     # concurrent runs needing the same pretrain wait for the first to write it instead of retraining
     with exclusive(path.with_name(path.name + ".lock")):
-        return _pretrained_unlocked(plan)
+        return _pretrained_unlocked(inputs)
 
 
-def _pretrained_unlocked(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
-    path = pretrain_path(plan)
-    key = pretrain_key(plan)
+def _pretrained_unlocked(inputs: RunInputs) -> tuple[dict[str, torch.Tensor], list[dict[str, Any]], dict[str, Any]]:
+    path = pretrain_path(inputs)
+    key = pretrain_key(inputs)
     if path is not None and path.exists():
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
         if ckpt.get("key") == key:
@@ -248,11 +249,11 @@ def _pretrained_unlocked(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict
             history = [{**{k: v for k, v in r.items() if not k.startswith("val_")}, "cached": True}
                        for r in ckpt["history"]]
             for record in history:
-                if plan.log is not None:
-                    plan.log(record)
+                if inputs.log is not None:
+                    inputs.log(record)
             return ckpt["state_dict"], history, {"pretrain_checkpoint": str(path), "pretrain_cached": True}
-    model = _new_model(plan)
-    history = _train(plan, model, mix(synthetic=plan.synthetic), plan.config, "pretrain")
+    model = _new_model(inputs)
+    history = _train(inputs, model, mix(synthetic=inputs.synthetic), inputs.config, "pretrain")
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     if path is not None:
         _atomic_save({"key": key, "state_dict": state, "history": history}, path)
@@ -263,52 +264,52 @@ def _pretrained_unlocked(plan: Plan) -> tuple[dict[str, torch.Tensor], list[dict
 # the schedules
 
 
-def _real_only(plan: Plan) -> RunResult:
-    _require(plan, real=True)
-    model = _new_model(plan)
-    return _finish(plan, model, _train(plan, model, _real_part(plan), plan.config, "train"), {})
+def _real_only(inputs: RunInputs) -> TrainResult:
+    _require(inputs, real=True)
+    model = _new_model(inputs)
+    return _finish(inputs, model, _train(inputs, model, _real_part(inputs), inputs.config, "train"), {})
 
 
-def _synthetic_only(plan: Plan) -> RunResult:
-    _require(plan, synthetic=True)
-    model = _new_model(plan)
-    return _finish(plan, model, _train(plan, model, mix(synthetic=plan.synthetic), plan.config, "train"), {})
+def _synthetic_only(inputs: RunInputs) -> TrainResult:
+    _require(inputs, synthetic=True)
+    model = _new_model(inputs)
+    return _finish(inputs, model, _train(inputs, model, mix(synthetic=inputs.synthetic), inputs.config, "train"), {})
 
 
-def _mixed(plan: Plan) -> RunResult:
-    _require(plan, synthetic=True, adapter_ok=True)
-    n_real = plan.n_real()
-    if plan.adapter is not None and n_real == 0:
+def _mixed(inputs: RunInputs) -> TrainResult:
+    _require(inputs, synthetic=True, adapter_ok=True)
+    n_real = inputs.n_real()
+    if inputs.adapter is not None and n_real == 0:
         raise ValueError(
-            f"adapter {plan.adapter.name!r} needs real (target-domain) images, but the real subset is empty "
-            f"(real_fraction={plan.real_fraction}, real_size={plan.real_size})"
+            f"adapter {inputs.adapter.name!r} needs real (target-domain) images, but the real subset is empty "
+            f"(real_fraction={inputs.real_fraction}, real_size={inputs.real_size})"
         )
-    if plan.real is None and (plan.real_fraction or plan.real_size):
+    if inputs.real is None and (inputs.real_fraction or inputs.real_size):
         raise ValueError("schedule 'mixed' with a real fraction or size > 0 needs a real training set")
-    if plan.real is not None and plan.real_fraction is None and plan.real_size is None:
+    if inputs.real is not None and inputs.real_fraction is None and inputs.real_size is None:
         raise ValueError("schedule 'mixed' with a real set needs real_fraction or real_size")
     train_set = mix(
-        plan.synthetic,
-        plan.real if n_real else None,
-        real_fraction=plan.real_fraction,
-        real_size=plan.real_size,
-        seed=plan.subset_seed,
+        inputs.synthetic,
+        inputs.real if n_real else None,
+        real_fraction=inputs.real_fraction,
+        real_size=inputs.real_size,
+        seed=inputs.subset_seed,
     )
-    model = _new_model(plan)
-    return _finish(plan, model, _train(plan, model, train_set, plan.config, "train"), {})
+    model = _new_model(inputs)
+    return _finish(inputs, model, _train(inputs, model, train_set, inputs.config, "train"), {})
 
 
-def _finetune(plan: Plan) -> RunResult:
-    _require(plan, synthetic=True, real=True)
-    state, history, info = _pretrained(plan)
-    model = _new_model(plan)
+def _finetune(inputs: RunInputs) -> TrainResult:
+    _require(inputs, synthetic=True, real=True)
+    state, history, info = _pretrained(inputs)
+    model = _new_model(inputs)
     model.load_state_dict(state)
     after = history[-1] if history else None
-    history = history + _train(plan, model, _real_part(plan), plan.finetune, "finetune", after)
-    return _finish(plan, model, history, info)
+    history = history + _train(inputs, model, _real_part(inputs), inputs.finetune, "finetune", after)
+    return _finish(inputs, model, history, info)
 
 
-SCHEDULES: dict[str, Callable[[Plan], RunResult]] = {
+SCHEDULES: dict[str, Callable[[RunInputs], TrainResult]] = {
     "real_only": _real_only,
     "synthetic_only": _synthetic_only,
     "mixed": _mixed,
@@ -335,7 +336,7 @@ def run_schedule(
     cache_dir: str | os.PathLike[str] | None = None,
     synthetic_key: str | None = None,
     on_stage_start: StageHook | None = None,
-) -> RunResult:
+) -> TrainResult:
     """Train ``model`` with the named schedule; returns the model, history and final val metrics.
 
     ``synthetic``/``real``/``val`` are datasets of dict items (``val`` is the real/target domain's
@@ -345,15 +346,13 @@ def run_schedule(
     ``config``). ``synthetic_key`` (default ``synthetic.cache_key`` if the dataset has one) names the
     synthetic set in the pretrain cache key; without it or ``cache_dir`` nothing is cached.
     ``on_stage_start(stage, model)`` runs before each stage's first step. A runnable example is in
-    ``casestudies.train``.
+    ``casestudies.training``.
     """
-    if schedule not in SCHEDULES:
-        raise ValueError(f"unknown schedule {schedule!r}; valid schedules: {sorted(SCHEDULES)}")
-    if adapter is not None and adapter != "none" and adapter not in ADAPTERS:
-        raise ValueError(f"unknown adapter {adapter!r}; valid adapters: {['none', *sorted(ADAPTERS)]}")
+    train = lookup("schedule", schedule, SCHEDULES)
+    adapt = get_adapter(adapter)
     if real_fraction is not None and real_size is not None:
         raise ValueError("give real_fraction or real_size, not both")
-    plan = Plan(
+    inputs = RunInputs(
         schedule=schedule,
         model=model,
         task=task,
@@ -364,7 +363,7 @@ def run_schedule(
         val=val,
         real_fraction=real_fraction,
         real_size=real_size,
-        adapter=None if adapter in (None, "none") else ADAPTERS[adapter],
+        adapter=adapt,
         seed=seed,
         subset_seed=seed if subset_seed is None else subset_seed,
         log=log,
@@ -372,12 +371,12 @@ def run_schedule(
         synthetic_key=synthetic_key if synthetic_key is not None else getattr(synthetic, "cache_key", None),
         on_stage_start=on_stage_start,
     )
-    result = SCHEDULES[schedule](plan)
+    result = train(inputs)
     counts = {"n_synthetic": len(synthetic) if schedule != "real_only" and synthetic is not None else 0}
-    counts["n_real"] = plan.n_real() if schedule != "synthetic_only" else 0
+    counts["n_real"] = inputs.n_real() if schedule != "synthetic_only" else 0
     result.info = {
         "schedule": schedule,
-        "adapter": None if plan.adapter is None else plan.adapter.name,
+        "adapter": None if inputs.adapter is None else inputs.adapter.name,
         "device": resolve_device(config.device).type,
         **counts,
         **result.info,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from casestudies.data.readers import BadSampleError, DatasetError, open_dataset
+from casestudies.names import UnknownNameError
 from tests.data.readers import readers_fixtures as fx
 
 
@@ -19,13 +20,21 @@ def copy_of(src: Path, tmp_path: Path) -> Path:
     return dst
 
 
+def poison_label(label: Path, native_id: int) -> Path:
+    """Write one 4x4 patch of ``native_id`` (an id the dataset does not define) into a label image."""
+    seg = cv2.imread(str(label), cv2.IMREAD_UNCHANGED)
+    seg[:4, :4] = native_id
+    cv2.imwrite(str(label), seg)
+    return label
+
+
 def test_missing_root(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"lapa root not found: .*nowhere"):
         open_dataset("lapa", tmp_path / "nowhere", "train")
 
 
 def test_unknown_split_lists_valid(lapa_roots: dict[bool, Path]) -> None:
-    with pytest.raises(DatasetError, match=r"unknown split 'dev'.*'train', 'val', 'test'"):
+    with pytest.raises(UnknownNameError, match=r"lapa: unknown split 'dev'; valid: 'test', 'train', 'val'"):
         open_dataset("lapa", lapa_roots[False], "dev")
 
 
@@ -44,7 +53,7 @@ def test_missing_split_folder_is_named(w300_roots: dict[bool, Path], tmp_path: P
 
 
 def test_unknown_taxonomy_and_taxonomy_without_seg(lapa_roots: dict[bool, Path], w300_roots: dict[bool, Path]) -> None:
-    with pytest.raises(KeyError, match=r"unknown taxonomy 'paper10'.*paper9"):
+    with pytest.raises(UnknownNameError, match=r"unknown taxonomy 'paper10'.*paper9"):
         open_dataset("lapa", lapa_roots[False], "train", taxonomy="paper10")
     with pytest.raises(DatasetError, match="w300 has no segmentation"):
         open_dataset("w300", w300_roots[False], "train", taxonomy="paper9")
@@ -89,11 +98,66 @@ def test_celebamask_part_mask_of_a_different_size(celeb_roots: dict[bool, Path],
         open_dataset("celebamask_hq", root, "train")[0]
 
 
-def test_label_ids_outside_the_taxonomy(lapa_roots: dict[bool, Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("taxonomy", [None, "paper9", "lapa11"])
+def test_label_ids_outside_the_native_taxonomy_name_the_label_file(
+    lapa_roots: dict[bool, Path], tmp_path: Path, taxonomy: str | None
+) -> None:
+    """Checked before any remap: LaPa id 11 would otherwise become 255 (ignore) under paper9."""
     root = copy_of(lapa_roots[False], tmp_path)
-    cv2.imwrite(str(root / "test" / "labels" / "test_0001.png"), np.full((64, 64), 42, np.uint8))
-    with pytest.raises(BadSampleError, match=r"test_0001\.jpg: .*ids \[42\] outside taxonomy 'lapa11'"):
-        open_dataset("lapa", root, "test")[1]
+    label = poison_label(root / "test" / "labels" / "test_0001.png", 11)
+    with pytest.raises(BadSampleError, match=r"labels/test_0001\.png: label ids \[11\] outside taxonomy 'lapa11' \(0\.\.10, 255\)"):
+        open_dataset("lapa", root, "test", taxonomy=taxonomy, check_sides=False)[1]
+    ds = open_dataset("lapa", root, "test", taxonomy=taxonomy, skip_bad=True)
+    assert len(ds) == 1 and ds.skipped == [(str(label), "label ids [11] outside taxonomy 'lapa11' (0..10, 255)")]
+    assert ds.report()["n_skipped"] == 1
+
+
+def test_facesynthetics_id_19_is_refused_before_the_paper9_remap(fs_roots: dict[bool, Path], tmp_path: Path) -> None:
+    poison_label(copy_of(fs_roots[False], tmp_path) / "000001_seg.png", 19)
+    root = tmp_path / "copy"
+    with pytest.raises(BadSampleError, match=r"000001_seg\.png: label ids \[19\] outside taxonomy 'facesynthetics19'"):
+        open_dataset("facesynthetics", root, "all", taxonomy="paper9", check_sides=False)[1]
+    ds = open_dataset("facesynthetics", root, "all", taxonomy="paper9", skip_bad=True)
+    assert len(ds) == 2 and [Path(p).name for p, _ in ds.skipped] == ["000001_seg.png"]
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+def test_pts_with_a_non_finite_coordinate_is_refused_at_open(w300_roots: dict[bool, Path], tmp_path: Path, bad: str) -> None:
+    root = copy_of(w300_roots[False], tmp_path)
+    pts = root / "ibug" / "image_001.pts"
+    lines = pts.read_text().splitlines()
+    lines[3] = f"{bad} 12.0"  # the first point
+    pts.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadSampleError, match=rf"ibug/image_001\.pts: non-finite coordinate '{bad}' \(number 1 in the file\)"):
+        open_dataset("w300", root, "challenging")  # at open, not when the sample is read
+    ds = open_dataset("w300", root, "full", skip_bad=True)
+    assert [Path(p).name for p, _ in ds.skipped] == ["image_001.pts"] and str(pts) == ds.skipped[0][0]
+
+
+def test_non_finite_landmarks_name_the_landmark_file(fs_roots: dict[bool, Path], tmp_path: Path) -> None:
+    root = copy_of(fs_roots[False], tmp_path)
+    ldmks = root / "000001_ldmks.txt"
+    lines = ldmks.read_text().splitlines()
+    lines[5] = "nan 3.0"
+    ldmks.write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadSampleError, match=r"000001_ldmks\.txt: non-finite coordinate 'nan' \(number 11"):
+        open_dataset("facesynthetics", root, "all")[1]
+
+
+def test_a_sample_error_names_the_file_of_the_key_at_fault(folder_roots: dict[bool, Path], tmp_path: Path) -> None:
+    """Past the readers' own checks, validation errors still name the label's file, not the image."""
+    from casestudies.data.readers import Folder
+
+    class Shifted(Folder):  # a reader whose points leave the float range: caught by validate_sample
+        def _load(self, item):
+            sample = super()._load(item)
+            sample["landmarks"] = sample["landmarks"] * np.float32(np.inf)
+            return sample
+
+    root = copy_of(folder_roots[False], tmp_path)
+    ds = Shifted(root, "all", native_taxonomy="lapa11", check_sides=False)
+    with pytest.raises(BadSampleError, match=r"landmarks/face000\.pts: sample\['landmarks'\] holds non-finite values"):
+        ds[0]
 
 
 def test_pts_with_the_wrong_point_count(w300_roots: dict[bool, Path], tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from casestudies.data import taxonomy as tx
-from casestudies.data.readers import READERS, BadSampleError, DatasetError, open_dataset
+from casestudies.data.readers import READERS, BadSampleError, open_dataset
 from casestudies.data.readers.photomatte85 import composite, cover_resize, evaluation_trimap
+from casestudies.names import UnknownNameError
 from tests.data.readers import readers_fixtures as fx
 
 
@@ -20,7 +21,7 @@ def _close_image(a: np.ndarray, b: np.ndarray, tol: float = 8.0) -> None:
 
 def test_registry_names() -> None:
     assert set(READERS) == {"celebamask_hq", "lapa", "w300", "aisegment_matting", "photomatte85", "facesynthetics", "folder"}
-    with pytest.raises(DatasetError, match=r"unknown dataset reader 'lapaa'.*celebamask_hq.*w300"):
+    with pytest.raises(UnknownNameError, match=r"unknown dataset reader 'lapaa'.*celebamask_hq.*w300"):
         open_dataset("lapaa", ".", "train")
 
 

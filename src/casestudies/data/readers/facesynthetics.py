@@ -101,6 +101,10 @@ class FaceSynthetics(Reader):
     def _path(self, item: SynthItem, suffix: str) -> Path:
         return item.folder / f"{item.stem}{suffix}"
 
+    def _file_of(self, item: SynthItem, key: str) -> Path | None:
+        suffix = {"seg": "_seg.png", "landmarks": "_ldmks.txt", "pupils": "_ldmks.txt"}.get(key)
+        return None if suffix is None else self._path(item, suffix)
+
     def _load(self, item: SynthItem) -> Sample:
         img_path = self._path(item, ".png")
         image = read_rgb(img_path)

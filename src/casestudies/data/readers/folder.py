@@ -91,6 +91,9 @@ class Folder(Reader):
                 items.append(FolderItem(stem, img, paths["masks"], paths["alpha"], paths["landmarks"]))
         return items
 
+    def _file_of(self, item: FolderItem, key: str) -> Path | None:
+        return {"seg": item.mask, "alpha": item.alpha, "landmarks": item.landmarks, "pupils": item.landmarks}.get(key)
+
     def _load(self, item: FolderItem) -> Sample:
         image = read_rgb(item.image)
         hw = image.shape[:2]

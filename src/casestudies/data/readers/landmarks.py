@@ -34,10 +34,15 @@ def _read_text(path: PathLike) -> str:
 
 
 def _floats(path: PathLike, tokens: list[str]) -> np.ndarray:
+    """Numbers of a landmark text file; ``nan`` / ``inf`` are refused when the file is read."""
     try:
-        return np.array([float(t) for t in tokens], dtype=np.float64)
+        vals = np.array([float(t) for t in tokens], dtype=np.float64)
     except ValueError as err:
         raise BadSampleError(path, f"non-numeric coordinate ({err})") from None
+    if not np.isfinite(vals).all():
+        first = int(np.flatnonzero(~np.isfinite(vals))[0])
+        raise BadSampleError(path, f"non-finite coordinate {tokens[first]!r} (number {first + 1} in the file)")
+    return vals
 
 
 def read_pts(path: PathLike, n_points: int = 68) -> np.ndarray:

@@ -88,6 +88,9 @@ class LaPa(Reader):
                 self._reject(lab, "label has no image with the same name")
         return items
 
+    def _file_of(self, item: LapaItem, key: str) -> Path | None:
+        return {"seg": item.label, "landmarks106": item.landmarks}.get(key)
+
     def _load(self, item: LapaItem) -> Sample:
         image = read_rgb(item.image)
         seg = read_label(item.label)

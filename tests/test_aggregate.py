@@ -18,7 +18,7 @@ from casestudies.aggregate import (
 )
 from casestudies.store import load_records
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def test_golden_summary_table() -> None:

@@ -89,3 +89,22 @@ def test_unreadable_record_names_the_file(tmp_path: Path) -> None:
 def test_empty_store_gives_empty_frame(tmp_path: Path) -> None:
     df = load_records(tmp_path / "nothing")
     assert df.empty and list(df.columns) == ["case", "run_id", "profile", "status"]
+
+
+def test_build_record_is_what_load_records_reads(tmp_path: Path) -> None:
+    from casestudies.store import RECORD_SCHEMA, Status, atomic_write_json, build_record
+
+    kw = dict(case="c", run_id="r1", profile="tiny", notebook="notebooks/c.py", params={"lr": 0.1},
+              reported={"metrics": {"test": {"mse": 2.0}}, "data_sources": {"train": "toy"}},
+              timings={"wall_s": 1.0}, environment={"device": "cpu"})
+    done = build_record(**kw)
+    assert done["status"] == Status.DONE and done["schema"] == RECORD_SCHEMA and "error" not in done
+    assert done["extra"] == {} and done["metrics"] == {"test": {"mse": 2.0}}
+    failed = build_record(**kw, error={"ename": "ValueError", "evalue": "x", "traceback": ["..."], "cell_index": 3})
+    assert failed["status"] == Status.FAILED and failed["error"] == {"ename": "ValueError", "evalue": "x", "cell_index": 3}
+    run_dir = tmp_path / "runs" / "c" / "r1"
+    run_dir.mkdir(parents=True)
+    atomic_write_json(run_dir / "record.json", done)
+    (run_dir / "done").write_text("x\n")
+    df = load_records(tmp_path / "runs")
+    assert df.loc[0, "status"] == "done" and df.loc[0, "metrics.test.mse"] == 2.0 and df.loc[0, "data.train"] == "toy"

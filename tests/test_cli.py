@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import cli
 
 
@@ -24,7 +26,19 @@ def test_bad_parameter_exits_2_naming_key(toy_root: Path) -> None:
 
 def test_unknown_case_lists_known(toy_root: Path) -> None:
     r = cli(toy_root, "sweep", "nope", "--profile", "tiny")
-    assert r.returncode == 2 and "toy_case" in r.stderr
+    assert r.returncode == 2 and "unknown case 'nope'; valid: 'toy_case'" in r.stderr
+
+
+def test_unknown_names_exit_2_from_any_command(toy_root: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from casestudies import cli as cli_module
+    from casestudies.names import lookup
+
+    def cmd_status(args):  # stands in for any command whose library call meets an unknown name
+        lookup("adapter", "coral", ("adabn", "dsbn"))
+
+    monkeypatch.setattr(cli_module, "cmd_status", cmd_status)
+    assert cli_module.main(["--root", str(toy_root), "status"]) == 2
+    assert "unknown adapter 'coral'; valid: 'adabn', 'dsbn'" in capsys.readouterr().err
 
 
 def test_dry_run_lists_runs(toy_root: Path) -> None:

@@ -7,8 +7,9 @@ import torch
 
 from casestudies.adapt import DomainBatchNorm2d, DomainOptimizedNorm2d, domain_layers
 from casestudies.data.mixing import subset_size
+from casestudies.names import UnknownNameError
 from casestudies.training import SCHEDULES, run_schedule
-from casestudies.training.schedules import Plan, pretrain_key
+from casestudies.training.schedules import RunInputs, pretrain_key
 
 
 def _run(toy, schedule, **kw):
@@ -59,9 +60,9 @@ def test_refusals_are_clear(toy):
         _run(toy, "real_only", real_fraction=0.0)
     with pytest.raises(ValueError, match="synthetic_only"):
         _run(toy, "finetune", real_size=0)
-    with pytest.raises(ValueError, match=r"valid schedules: \['finetune', 'mixed', 'real_only', 'synthetic_only'\]"):
+    with pytest.raises(UnknownNameError, match=r"valid: 'finetune', 'mixed', 'real_only', 'synthetic_only'"):
         _run(toy, "hybrid", real_fraction=0.5)
-    with pytest.raises(ValueError, match=r"valid adapters: \['none', 'adabn', 'dsbn', 'dson'\]"):
+    with pytest.raises(UnknownNameError, match=r"unknown adapter .*; valid: 'adabn', 'dsbn', 'dson', 'none'"):
         _run(toy, "mixed", adapter="coral", real_fraction=0.5)
     with pytest.raises(ValueError, match="'mixed' schedule only"):
         _run(toy, "real_only", adapter="dsbn", real_fraction=0.5)
@@ -134,28 +135,28 @@ def test_concurrent_finetunes_pretrain_once(toy, tmp_path):
     assert sorted(r.info["pretrain_cached"] for r in results.values()) == [False, True]
 
 
-def _plan(toy, **kw) -> Plan:
+def _inputs(toy, **kw) -> RunInputs:
     base = dict(
         schedule="finetune", model=toy.spec, task=toy.task, config=toy.config, finetune=toy.config,
         synthetic=toy.synthetic, real=toy.real, val=toy.val, real_fraction=0.5, real_size=None,
         adapter=None, seed=0, subset_seed=0, log=None, cache_dir=None, synthetic_key="syn-a",
         on_stage_start=None,
     )
-    return Plan(**{**base, **kw})
+    return RunInputs(**{**base, **kw})
 
 
 def test_pretrain_key_covers_exactly_what_determines_the_weights(toy):
-    key = pretrain_key(_plan(toy))
+    key = pretrain_key(_inputs(toy))
     same = [
         dict(finetune=replace(toy.config, lr=0.5)), dict(real_fraction=0.1), dict(subset_seed=9),
         dict(config=replace(toy.config, num_workers=2, progress=True, eval_every=5)),
     ]
     for kw in same:
-        assert pretrain_key(_plan(toy, **kw)) == key, kw
+        assert pretrain_key(_inputs(toy, **kw)) == key, kw
     different = [
         dict(config=replace(toy.config, lr=0.5)), dict(config=replace(toy.config, epochs=3)), dict(seed=1),
         dict(synthetic_key="syn-b"), dict(model=replace(toy.spec, kwargs={"classes": 3, "width": 8})),
         dict(task=replace(toy.task, num_classes=3, class_names=None)),
     ]
     for kw in different:
-        assert pretrain_key(_plan(toy, **kw)) != key, kw
+        assert pretrain_key(_inputs(toy, **kw)) != key, kw

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 
-from casestudies.training.bench import main
+from tests.benchmarks.scripts import load_benchmark
 
 
 def test_bench_main_writes_a_ratio_per_row(tmp_path, capsys):
+    main = load_benchmark("train_loop").main
     out = tmp_path / "bench.json"
     argv = ["--models", "tiny_segnet", "--data", "toy,toy-cached", "--n", "16", "--size", "16", "--repeats", "1",
             "--no-progress", "--json", str(out)]
