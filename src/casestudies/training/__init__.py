@@ -9,12 +9,13 @@ from casestudies.training.engine import (
     TrainConfig,
     deterministic_algorithms,
     evaluate,
+    evaluation_stats,
     fit,
     resolve_device,
     seed_everything,
 )
 from casestudies.training.schedules import SCHEDULES, RunResult, pretrain_key, run_schedule
-from casestudies.training.tasks import SegmentationTask, Task, confusion_matrix, iou_from_confusion
+from casestudies.training.tasks import SegmentationTask, Task
 from casestudies.training.toy import InMemoryDataset, ToySegmentation
 
 __all__ = [
@@ -27,11 +28,10 @@ __all__ = [
     "Task",
     "ToySegmentation",
     "TrainConfig",
-    "confusion_matrix",
     "deterministic_algorithms",
     "evaluate",
+    "evaluation_stats",
     "fit",
-    "iou_from_confusion",
     "pretrain_key",
     "resolve_device",
     "run_schedule",
