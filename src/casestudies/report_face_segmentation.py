@@ -302,7 +302,7 @@ def gap_figure(gaps: pd.DataFrame):
     plt = _plt()
     fig, axes = plt.subplots(1, len(TESTS), figsize=(10, 3.4), squeeze=False)
     for ax, test in zip(axes[0], TESTS):
-        part = gaps[gaps["test"] == test]
+        part = gaps[(gaps["test"] == test) & gaps["miou"].map(lambda c: c["n"] > 0)]
         labels = list(part["model"])
         means = [c["mean"] for c in part["miou"]]
         errs = [0 if math.isnan(c["ci95"]) else c["ci95"] for c in part["miou"]]
