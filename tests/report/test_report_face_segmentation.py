@@ -87,7 +87,7 @@ def test_per_class_and_confusion(df: pd.DataFrame) -> None:
 
 def test_budget(df: pd.DataFrame) -> None:
     b = rep.budget_table(df)
-    assert set(b["optimizer steps"]) == {"160"}
+    assert set(b["optimizer steps"]) == {"80"}
     row = b[(b["schedule"] == "real_only") & (b["train_real"] == "a")].iloc[0]
     assert row["runs"] == 4 and row["not flattened"] == "1 of 4 judged"
     assert "1 of 20 runs had not flattened" in rep.budget_line(df)
