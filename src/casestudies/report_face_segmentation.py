@@ -310,7 +310,8 @@ def gap_figure(gaps: pd.DataFrame):
                       color=["#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860"][: len(labels)])
         for b, d in zip(bars, part["drop"]):
             if d["n"]:
-                ax.annotate(f"−{d['mean'] * 100:.1f} %", (b.get_x() + b.get_width() / 2, b.get_height()),
+                # relative change from the in-domain model: a drop shows as negative
+                ax.annotate(f"{-d['mean'] * 100:+.1f} %", (b.get_x() + b.get_width() / 2, b.get_height()),
                             xytext=(0, 4), textcoords="offset points", ha="center", fontsize=7)
         ax.set_xticks(range(len(labels)), [lbl.replace(", ", ",\n") for lbl in labels], fontsize=6, rotation=20)
         ax.set_title(f"{TESTS[test]} test split ({SOURCE_NAMES[test]}'s role)", fontsize=9)
