@@ -284,7 +284,9 @@ def budget_line(df: pd.DataFrame) -> str:
         f"{', '.join(map(str, bs))} ({', '.join(map(str, size))} px, DeepLabV3+ / {', '.join(enc)}, random init), "
         f"{len(seeds)} seeds ({', '.join(map(str, seeds))}). **{nf} of {len(df)} runs had not flattened** "
         f"(validation mIoU still rising by more than {tol_text} over the last quarter of training; marked †): "
-        "short training is not a converged result."
+        "short training is not a converged result. The learning rate decays to zero along a cosine, so a flat "
+        "last quarter is weak evidence of convergence: read the per-class IoU, where small classes (eyes, lips) "
+        "show how far training got."
     )
 
 
