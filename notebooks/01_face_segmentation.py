@@ -109,6 +109,9 @@ if figures:
 # ## Training
 # Every schedule gets the same number of optimizer steps at the same batch size; `finetune`
 # splits them between synthetic pretraining and real fine-tuning (`finetune_pretrain_share`).
+# The default profile's 80 steps at batch 8 are what 57 runs fit into 12 minutes on two CPU cores
+# (`casestudies bench face_segmentation` shows the arithmetic, docs/face_segmentation.md the
+# measurements): far from a plateau, so the record keeps the validation curve and whether it flattened.
 
 # %%
 task = SegmentationTask(PAPER9.num_classes, class_names=PAPER9.classes)
