@@ -252,7 +252,7 @@ def load_records(
 
     Columns: ``case, run_id, profile, status``, then ``params.<name>``, ``metrics.<name>`` (nested
     metrics flattened with dots), ``timings.<name>``, ``env.<name>``, ``data.<name>`` (data sources)
-    and ``versions.<name>`` (data versions in the run id).
+    ``versions.<name>`` (data versions in the run id) and ``extra.<name>`` (what ``run.set`` stored).
     Only done runs unless ``include_failed``.
 
     >>> df = load_records("runs")  # doctest: +SKIP
@@ -279,6 +279,7 @@ def load_records(
             row.update(flatten(rec.get("environment", {}), "env"))
             row.update(flatten(rec.get("data_sources", {}), "data"))
             row.update(flatten(rec.get("data_versions", {}), "versions"))
+            row.update(flatten(rec.get("extra", {}), "extra"))  # run.set(...) facts, e.g. confusion matrices
             if rec.get("error"):
                 row["error"] = f"{rec['error'].get('ename', '')}: {rec['error'].get('evalue', '')}"
             rows.append(row)

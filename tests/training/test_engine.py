@@ -11,24 +11,24 @@ from casestudies.names import UnknownNameError
 from casestudies.training import (
     SegmentationTask,
     TrainConfig,
-    confusion_matrix,
     evaluate,
     fit,
-    iou_from_confusion,
     run_schedule,
 )
 
 
-def test_confusion_and_iou_ignore_255():
+def test_segmentation_task_metrics_ignore_255():
+    """The task counts per batch in torch and takes the formulas from metrics.segmentation."""
     target = torch.tensor([[0, 0, 1, 1], [2, 2, 255, 255]])
     pred = torch.tensor([[0, 1, 1, 1], [2, 0, 2, 0]])
-    conf = confusion_matrix(pred, target, 3)
-    assert conf.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
-    iou = iou_from_confusion(conf)
-    torch.testing.assert_close(iou, torch.tensor([1 / 3, 2 / 3, 1 / 2], dtype=torch.float64))
     task = SegmentationTask(4)
-    m = task.summarize(task.metric_stats(pred.unsqueeze(0), {"seg": target.unsqueeze(0)}))
+    stats = task.metric_stats(pred.unsqueeze(0), {"seg": target.unsqueeze(0)})
+    half = task.metric_stats(pred[:1].unsqueeze(0), {"seg": target[:1].unsqueeze(0)})
+    assert task.confusion(stats)[:3, :3].tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert task.confusion({"confusion": torch.cat([half["confusion"]] * 2)}).sum() == 8  # summed over batches
+    m = task.summarize(stats)
     assert math.isnan(m["iou_3"])  # absent from target and prediction: not counted in miou
+    assert m["iou_0"] == pytest.approx(1 / 3) and m["iou_2"] == pytest.approx(1 / 2)
     assert m["miou"] == pytest.approx((1 / 3 + 2 / 3 + 1 / 2) / 3)
     assert m["pixel_acc"] == pytest.approx(4 / 6)
 

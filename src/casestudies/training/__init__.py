@@ -19,12 +19,13 @@ from casestudies.training.engine import (
     TrainConfig,
     deterministic_algorithms,
     evaluate,
+    evaluation_stats,
     fit,
     resolve_device,
     seed_everything,
 )
 from casestudies.training.schedules import SCHEDULES, TrainResult, pretrain_key, run_schedule
-from casestudies.training.tasks import SegmentationTask, Task, confusion_matrix, iou_from_confusion
+from casestudies.training.tasks import SegmentationTask, Task
 from casestudies.training.toy import InMemoryDataset, ToySegmentation
 
 __all__ = [
@@ -37,11 +38,10 @@ __all__ = [
     "ToySegmentation",
     "TrainConfig",
     "TrainResult",
-    "confusion_matrix",
     "deterministic_algorithms",
     "evaluate",
+    "evaluation_stats",
     "fit",
-    "iou_from_confusion",
     "pretrain_key",
     "resolve_device",
     "run_schedule",

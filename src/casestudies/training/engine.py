@@ -182,7 +182,6 @@ def to_device(batch: dict[str, Any], device: torch.device, channels_last: bool) 
 # evaluation
 
 
-@torch.no_grad()
 def evaluate(
     model: nn.Module,
     task: Task,
@@ -194,11 +193,32 @@ def evaluate(
     num_workers: int = 0,
     amp: bool = True,
 ) -> dict[str, float]:
-    """Task metrics of ``model`` (eval mode) on ``dataset``.
+    """Task metrics of ``model`` (eval mode) on ``dataset``: ``task.summarize`` of :func:`evaluation_stats`.
 
     Domain-specific models use ``domain`` when given, else each batch's ``"domain"`` ids.
     The model's train/eval mode is restored afterwards.
     """
+    stats = evaluation_stats(
+        model, task, dataset, batch_size=batch_size, domain=domain, device=device,
+        num_workers=num_workers, amp=amp,
+    )
+    return task.summarize(stats)
+
+
+@torch.no_grad()
+def evaluation_stats(
+    model: nn.Module,
+    task: Task,
+    dataset: Dataset,
+    *,
+    batch_size: int = 16,
+    domain: int | None = None,
+    device: torch.device | str | None = None,
+    num_workers: int = 0,
+    amp: bool = True,
+) -> dict[str, Tensor]:
+    """The task's metric statistics over ``dataset``, concatenated along dim 0 (on the CPU), for
+    callers that need more than the flat metrics (e.g. a segmentation confusion matrix)."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     channels_last = device.type == "cuda"
     was_training = model.training
@@ -222,7 +242,7 @@ def evaluate(
         model.train(was_training)
     if not stats:
         raise ValueError("evaluate: empty dataset")
-    return task.summarize({k: torch.cat(v) for k, v in stats.items()})
+    return {k: torch.cat(v) for k, v in stats.items()}
 
 
 # ----------------------------------------------------------------------------------------------

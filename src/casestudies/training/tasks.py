@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from casestudies.metrics import segmentation as seg_metrics
 
 Batch = dict[str, Any]
 
@@ -55,20 +58,12 @@ class Task(ABC):
         return repr(self)
 
 
-def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_index: int = 255) -> Tensor:
-    """``num_classes x num_classes`` int64 counts, rows = target class, columns = predicted class."""
+def _batch_confusion(pred: Tensor, target: Tensor, num_classes: int, ignore_index: int) -> Tensor:
+    """Per-batch counts on the device (one ``bincount``), rows = target; the formulas built on the
+    summed matrix live in :mod:`casestudies.metrics.segmentation`, which defines the convention."""
     valid = target != ignore_index
-    t = target[valid].long()
-    p = pred[valid].long()
-    return torch.bincount(t * num_classes + p, minlength=num_classes**2).view(num_classes, num_classes)
-
-
-def iou_from_confusion(confusion: Tensor) -> Tensor:
-    """Per-class IoU = TP / (TP + FP + FN); NaN for a class absent from both target and prediction."""
-    c = confusion.double()
-    tp = c.diagonal()
-    union = c.sum(0) + c.sum(1) - tp
-    return torch.where(union > 0, tp / union.clamp(min=1), torch.full_like(tp, float("nan")))
+    flat = target[valid].long() * num_classes + pred[valid].long()
+    return torch.bincount(flat, minlength=num_classes**2).view(num_classes, num_classes)
 
 
 @dataclass
@@ -77,7 +72,8 @@ class SegmentationTask(Task):
 
     Targets are ``batch[target_key]``, ``N x H x W`` integer labels. Metrics: ``miou`` (mean IoU over
     classes present in target or prediction), ``pixel_acc`` and ``iou_<class>`` per class (NaN when
-    absent), all from one confusion matrix summed over the evaluation set.
+    absent), all from one confusion matrix summed over the evaluation set, with the formulas of
+    :mod:`casestudies.metrics.segmentation`.
     """
 
     num_classes: int
@@ -98,17 +94,18 @@ class SegmentationTask(Task):
         return outputs.argmax(1)
 
     def metric_stats(self, preds: Tensor, batch: Batch) -> dict[str, Tensor]:
-        conf = confusion_matrix(preds, batch[self.target_key], self.num_classes, self.ignore_index)
+        conf = _batch_confusion(preds, batch[self.target_key], self.num_classes, self.ignore_index)
         return {"confusion": conf.unsqueeze(0)}
 
+    def confusion(self, stats: dict[str, Tensor]) -> np.ndarray:
+        """The evaluation set's confusion matrix (int64, rows = target) from concatenated stats."""
+        return stats["confusion"].sum(0).cpu().numpy().astype(np.int64)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.class_names or [str(i) for i in range(self.num_classes)])
+
     def summarize(self, stats: dict[str, Tensor]) -> dict[str, float]:
-        conf = stats["confusion"].sum(0)
-        iou = iou_from_confusion(conf)
-        names = self.class_names or [str(i) for i in range(self.num_classes)]
-        total = conf.sum().item()
-        out = {
-            "miou": float(iou.nanmean()),
-            "pixel_acc": float(conf.diagonal().sum().item() / total) if total else float("nan"),
-        }
-        out.update({f"iou_{n}": float(v) for n, v in zip(names, iou)})
+        conf = self.confusion(stats)
+        out = {"miou": seg_metrics.mean_iou(conf), "pixel_acc": seg_metrics.pixel_accuracy(conf)}
+        out.update({f"iou_{n}": float(v) for n, v in zip(self.names(), seg_metrics.iou_per_class(conf))})
         return out

@@ -12,6 +12,8 @@ Layout (flat, one id per image; Microsoft uses 6-digit ids)::
     root/{id:06d}_meta.json      landmarks_visible (68 bools), gaze, head pose, camera, params
     root/manifest.json           generator version, preset, seed, n, size, ids
 
+``layers=`` names the optional layers to read (default all; ``()`` reads image, seg and points only).
+
 Splits: when ``root/<split>/`` exists it is read whole; otherwise the sorted ids are cut into
 contiguous blocks by ``fractions`` (train, val, test; default 0.9/0.05/0.05); ``"all"`` reads all.
 Landmarks are taken as 0-based pixel-centre coordinates (``ldmk_offset`` is subtracted if a copy
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,9 @@ from casestudies.data.schema import Sample, order_pupils
 
 _ID = re.compile(r"^(\d+)\.png$")
 N_LDMKS = 70
+# optional per-image files read when present (``layers=`` picks a subset; "meta" = ``_meta.json``,
+# which holds ``landmarks_visible``): a segmentation run reads none of them
+OPTIONAL_LAYERS = ("alpha", "foreground", "background", "depth", "normals", "meta")
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,13 @@ class FaceSynthetics(Reader):
         fractions: tuple[float, float, float] = (0.9, 0.05, 0.05),
         ldmk_offset: float = 0.0,
         sides: str | None = None,
+        layers: Sequence[str] | None = None,
         **kw: Any,
     ) -> None:
+        unknown = sorted(set(layers or ()) - set(OPTIONAL_LAYERS))
+        if unknown:
+            raise DatasetError(f"unknown optional layers {unknown}; valid: {list(OPTIONAL_LAYERS)}")
+        self.layers = frozenset(OPTIONAL_LAYERS if layers is None else layers)
         if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) < 0:
             raise DatasetError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
         self.fractions = tuple(fractions)
@@ -134,24 +145,25 @@ class FaceSynthetics(Reader):
         return sample
 
     def _load_extras(self, item: SynthItem, hw: tuple[int, int], sample: Sample, meta: dict[str, Any]) -> None:
-        """Optional layers: read when the file exists, absent otherwise."""
+        """Optional layers (those in ``self.layers``): read when the file exists, absent otherwise."""
+        want = self.layers
         p = self._path(item, "_alpha.png")
-        if p.is_file():
+        if "alpha" in want and p.is_file():
             sample["alpha"] = read_alpha(p)
             check_same_size(p, sample["alpha"], hw, "alpha")
         for key, suffix in (("foreground", "_fg.png"), ("background", "_bg.png")):
             p = self._path(item, suffix)
-            if p.is_file():
+            if key in want and p.is_file():
                 sample[key] = read_rgb(p)
                 check_same_size(p, sample[key], hw, key)
         p = self._path(item, "_depth.npy")
-        if p.is_file():
+        if "depth" in want and p.is_file():
             sample["depth"] = read_npy(p, np.float32, hw)
         p = self._path(item, "_normals.npy")
-        if p.is_file():
+        if "normals" in want and p.is_file():
             sample["normals"] = read_npy(p, np.float32, (*hw, 3))
         p = self._path(item, "_meta.json")
-        if p.is_file():
+        if "meta" in want and p.is_file():
             try:
                 extra = json.loads(p.read_text(encoding="utf-8"))
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
