@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from casestudies.params import run_id
 from tests.browser import Browser
 from tests.conftest import cli, make_toy_root
 
@@ -28,6 +29,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """(project root, stderr of the report command) after building the report of the golden records."""
     root = make_toy_root(tmp_path_factory.mktemp("whitepaper") / "proj")
     shutil.copytree(GOLDEN, root / "runs")
+    for run in sorted((root / "runs" / "toy_case").iterdir()):  # ids of today's data versions, as a sweep plans them
+        record = json.loads((run / "record.json").read_text())
+        record["run_id"] = run_id("toy_case", record["params"])
+        (run / "record.json").write_text(json.dumps(record))
+        run.rename(run.with_name(record["run_id"]))
     for run in sorted((root / "runs" / "toy_case").iterdir()):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_markdown_cell(f"# Run {run.name}"), nbformat.v4.new_code_cell("1 + 1")]
