@@ -192,7 +192,7 @@ def load_records(
     """All run records under ``runs_dir`` as one tidy DataFrame, one row per run.
 
     Columns: ``case, run_id, profile, status``, then ``params.<name>``, ``metrics.<name>`` (nested
-    metrics flattened with dots), ``timings.<name>``, ``env.<name>`` and ``data.<name>``.
+    metrics flattened with dots), ``timings.<name>``, ``env.<name>``, ``data.<name>`` and ``extra.<name>`` (``run.set`` facts).
     Only done runs unless ``include_failed``.
 
     >>> df = load_records("runs")  # doctest: +SKIP
@@ -218,6 +218,7 @@ def load_records(
             row.update(flatten(rec.get("timings", {}), "timings"))
             row.update(flatten(rec.get("environment", {}), "env"))
             row.update(flatten(rec.get("data_sources", {}), "data"))
+            row.update(flatten(rec.get("extra", {}), "extra"))  # run.set(...) facts, e.g. CED curves
             if rec.get("error"):
                 row["error"] = f"{rec['error'].get('ename', '')}: {rec['error'].get('evalue', '')}"
             rows.append(row)
