@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "loader": ("casestudies.data.bench_loader", "main"),
     "train_loop": ("casestudies.training.bench", "main"),
     "generator": ("casestudies.data.synth.bench", "main"),
+    "landmarks": ("casestudies.training.bench_landmarks", "main"),
 }
 
 

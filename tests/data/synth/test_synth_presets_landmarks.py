@@ -11,7 +11,7 @@ from casestudies.data.synth.presets import LANDMARK_MAX_FACE_ANGLE, face_angle, 
 @pytest.fixture(scope="module")
 def draws() -> list[dict]:
     rng = np.random.default_rng(0)
-    return [sample_params("synthetic_landmarks", rng) for _ in range(3000)]
+    return [sample_params("synthetic_landmarks", rng) for _ in range(1500)]
 
 
 def test_faces_within_45_degrees_of_the_camera(draws):
