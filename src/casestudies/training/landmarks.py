@@ -114,21 +114,27 @@ def load_generated(directory: str | Path, ids: Sequence[int] | None = None, prec
     return Faces(images, np.stack(points) if points else np.zeros((0, 68, 2)), [f"{i:06d}" for i in ids], source, frames)
 
 
-def load_reader(reader: Any, source: str = "") -> Faces:
+def load_reader(reader: Any, source: str = "", precrop: int | None = None, margin: float = 0.5) -> Faces:
     """Every sample of a landmark reader (``w300``, ``menpo_faces``, ``facesynthetics``, ``folder``).
 
-    The reader's own crop (``meta["crop_matrix"]``) is kept in ``frames`` so predictions map back.
+    A reader that crops faces itself (``w300``, ``menpo_faces``) keeps its crop matrix in ``frames``;
+    for the others ``precrop`` (px, with ``margin``) keeps only a square around each face, as in
+    :func:`load_generated`. Either way predictions map back to the stored photo.
     """
     images, points, names, frames = [], [], [], []
     for sample in reader:
-        if "landmarks" not in sample:
-            raise ValueError(f"{sample['meta'].get('path', '?')}: sample has no landmarks")
-        images.append(sample["image"])
-        points.append(sample["landmarks"])
         meta = sample["meta"]
+        if "landmarks" not in sample:
+            raise ValueError(f"{meta.get('path', '?')}: sample has no landmarks")
+        image, pts, m = sample["image"], sample["landmarks"], meta.get("crop_matrix")
+        if m is None and precrop is not None:
+            m = crop_matrix(pts, margin, precrop)
+            image, pts = warp_image(image, m, precrop), apply_affine(pts, m)
+            m = m.tolist()
+        images.append(image)
+        points.append(pts)
         names.append(str(meta.get("source_id", len(names))))
-        frames.append({"kind": "file", "path": meta.get("path"), "crop_matrix": meta.get("crop_matrix"),
-                       "crop_size": int(sample["image"].shape[0])})
+        frames.append({"kind": "file", "path": meta.get("path"), "crop_matrix": m, "crop_size": int(image.shape[0])})
     return Faces(images, np.stack(points) if points else np.zeros((0, 68, 2)), names, source, frames)
 
 
