@@ -188,6 +188,11 @@ def _draw(ax: Any, image: np.ndarray, gt: Any, pred: Any, title: str) -> None:
     g, p = np.asarray(gt, float), np.asarray(pred, float)
     ax.scatter(g[:, 0], g[:, 1], s=6, c="lime", label="ground truth")
     ax.scatter(p[:, 0], p[:, 1], s=6, c="red", marker="x", label="prediction")
+    # zoom onto the face: the ground-truth box with a third of its longer side around it
+    lo, hi = np.nanmin(g, axis=0), np.nanmax(g, axis=0)
+    c, half = (lo + hi) / 2, (hi - lo).max() * (0.5 + 1 / 3)
+    ax.set_xlim(c[0] - half, c[0] + half)
+    ax.set_ylim(c[1] + half, c[1] - half)
     ax.set_title(title, fontsize=7)
     ax.axis("off")
 
