@@ -18,6 +18,7 @@ from typing import Any
 
 from torch import nn
 
+from casestudies.models.hourglass import stacked_hourglass
 from casestudies.models.segmentation import deeplabv3plus
 from casestudies.models.tiny import tiny_segnet
 from casestudies.names import lookup
@@ -30,7 +31,9 @@ MODELS: dict[str, dict[str, ModelBuilder]] = {
         "tiny_segnet": tiny_segnet,  # a 4-BN-layer test model: unit tests and loop benchmarks
     },
     "background_matting": {},  # issue: matting base + refiner
-    "facial_landmarks": {},  # issue: stacked hourglass
+    "facial_landmarks": {
+        "hourglass": stacked_hourglass,  # stacked hourglass (Newell et al. 2016), 51 heatmaps
+    },
 }
 
 

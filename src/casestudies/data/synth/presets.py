@@ -1,6 +1,8 @@
 """Presets: how each knob is drawn. ``synthetic`` is the clean generator; ``standin_real_a`` and
 ``standin_real_b`` are shifted domains that *stand in* for two real datasets (CelebAMask-HQ-like
 portraits and LaPa-like in-the-wild faces) when none is on disk. They are never real data.
+``synthetic_landmarks`` is ``synthetic`` restricted like the whitepaper's landmark set (pose within
+45 degrees, 10 % clear glasses, uniform skin tones, an expression-intensity mixture); see its block below.
 
 A distribution is one of ``("uniform", lo, hi)``, ``("normal", mean, sd)`` (clipped to the knob's
 range), ``("sparse", p, lo, hi)`` (uniform with probability ``p``, else 0), ``("const", value)`` or
@@ -10,6 +12,7 @@ After the independent draws, ``_couple`` applies population priors (darker skin 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +36,7 @@ class Preset:
     description: str
     is_standin: bool
     dists: dict = field(default_factory=dict)
+    joint: Callable[[dict, np.random.Generator], None] | None = None  # draws coupling knobs (after _couple)
 
 
 _COMMON = {
@@ -99,6 +103,82 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+# --- synthetic_landmarks: the whitepaper's restricted synthetic set for the landmark case study ---------
+# * Faces at most 45 degrees from the camera (face_angle of yaw and pitch; redrawn in _landmark_joint);
+#   10 % with clear glasses and none with sunglasses; skin tone and hue uniform; no face masks (they
+#   hide the mouth landmarks). Everything else as the clean 'synthetic' preset.
+# * Expressions: 60 % of faces at intensity 0.7-1.0, 20 % at 0.1-0.3, 20 % neutral, one expression each,
+#   built from the expression knobs that exist today (smile, mouth_open, brow_raise; LANDMARK_EXPRESSIONS).
+#   When the generator gains its `expression` / `expression_intensity` knobs, this mixture switches to
+#   them (same shares and intensity ranges).
+
+LANDMARK_MAX_FACE_ANGLE = 45.0  # degrees between the face's forward axis and the camera axis
+# expression mixture: (share of faces, intensity range); the rest (20 %) are neutral
+LANDMARK_EXPRESSION_MIX = (("strong", 0.6, (0.7, 1.0)), ("weak", 0.2, (0.1, 0.3)))
+# the closest expressions the current knobs can make: knob -> share of the intensity
+LANDMARK_EXPRESSIONS: dict[str, dict[str, float]] = {
+    "smile": {"smile": 1.0},
+    "laugh": {"smile": 1.0, "mouth_open": 0.6},
+    "open_mouth": {"mouth_open": 1.0},
+    "surprise": {"mouth_open": 1.0, "brow_raise": 1.0},
+    "brow_raise": {"brow_raise": 1.0},
+}
+
+
+def face_angle(yaw: float, pitch: float) -> float:
+    """Angle in degrees between the face's forward axis and the camera axis for head yaw and pitch
+    (roll turns the face in the image plane and does not change it): ``acos(cos yaw * cos pitch)``."""
+    return float(np.degrees(np.arccos(np.clip(np.cos(np.radians(yaw)) * np.cos(np.radians(pitch)), -1, 1))))
+
+
+def _landmark_joint(p: dict, rng: np.random.Generator) -> None:
+    """Joint draws of ``synthetic_landmarks``.
+
+    1. Pose: (yaw, pitch) is redrawn from the preset's normals until the face is at most
+       ``LANDMARK_MAX_FACE_ANGLE`` from the camera (after 100 tries both are scaled down onto it).
+    2. Expression: one intensity class per face — 60 % strong (0.7-1.0), 20 % weak (0.1-0.3), 20 %
+       neutral — and one expression of ``LANDMARK_EXPRESSIONS`` at that intensity; the expression
+       knobs it does not name are 0 (``blink`` keeps its own sparse draw).
+    """
+    # 1. pose
+    for _ in range(100):
+        if face_angle(p["yaw"], p["pitch"]) <= LANDMARK_MAX_FACE_ANGLE:
+            break
+        p["yaw"], p["pitch"] = (_draw(k, PRESETS["synthetic_landmarks"].dists[k], rng) for k in ("yaw", "pitch"))
+    angle = face_angle(p["yaw"], p["pitch"])
+    if angle > LANDMARK_MAX_FACE_ANGLE:
+        scale = LANDMARK_MAX_FACE_ANGLE / angle * 0.999
+        p["yaw"], p["pitch"] = p["yaw"] * scale, p["pitch"] * scale
+    p["yaw"], p["pitch"] = float(np.clip(p["yaw"], -60, 60)), float(np.clip(p["pitch"], -30, 30))
+    # 2. expression: class, then which expression, then the intensity
+    u = rng.random()
+    intensity = 0.0
+    for _, share, (lo, hi) in LANDMARK_EXPRESSION_MIX:
+        if u < share:
+            intensity = float(rng.uniform(lo, hi))
+            break
+        u -= share
+    names = sorted(LANDMARK_EXPRESSIONS)
+    expression = LANDMARK_EXPRESSIONS[names[int(rng.integers(len(names)))]]
+    for knob in ("smile", "mouth_open", "brow_raise"):
+        p[knob] = float(np.clip(intensity * expression.get(knob, 0.0), 0.0, 1.0))
+
+
+PRESETS["synthetic_landmarks"] = Preset(
+    "synthetic_landmarks",
+    "synthetic set restricted like the whitepaper's landmark set: faces at most 45 deg from the camera, "
+    "10 % clear glasses (no sunglasses), uniform skin tones, 60 % strong (0.7-1.0) / 20 % weak (0.1-0.3) "
+    "expressions from smile / mouth_open / brow_raise (to switch to the expression / expression_intensity "
+    "knobs once they exist); otherwise the clean 'synthetic' preset", False,
+    {**PRESETS["synthetic"].dists,
+     "yaw": ("normal", 0, 25), "pitch": ("normal", 0, 8),
+     "glasses": ("choice", {"none": 0.9, "clear": 0.1}),
+     "skin_tone": ("uniform", 0.0, 1.0), "skin_hue": ("uniform", -1.0, 1.0),
+     "mask": ("const", "none")},
+    joint=_landmark_joint,
+)
+
+
 def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
@@ -145,5 +225,7 @@ def sample_params(preset: str, rng: np.random.Generator) -> dict:
             dist = ("choice", {c: 1.0 for c in knob.choices}) if knob.categorical else ("uniform", knob.lo, knob.hi)
         out[name] = _draw(name, dist, rng)
     _couple(out, rng)
+    if pr.joint is not None:
+        pr.joint(out, rng)
     validate_params(out)
     return out
