@@ -85,3 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
     print(f"load average {out['load_average']}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
