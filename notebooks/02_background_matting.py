@@ -38,9 +38,9 @@ test_root = ""  # folder of the test reader (unused for the stand-in)
 image_size = 128  # composite side, px (divisible by 4); the CPU budget sets it
 base_scale = 0.25  # base network input scale (BGMv2 uses 1/4 for HD training)
 refine_patches = 64  # 4x4 patches the refiner re-predicts per image in training (sampling mode)
-n_real = 240  # real training images (stand-in) or the cap on the reader's train split (0 = all)
+n_real = 240  # real training images (stand-in), or a cap on the reader's train split (0: all)
 n_val = 24  # real validation images (training curve only; never used for the reported metrics)
-n_test = 48  # test images per background set (stand-in) or the cap on PhotoMatte85 (0 = all)
+n_test = 48  # test images per background set (stand-in), or a cap on PhotoMatte85 (0: all)
 synthetic_share = 0.333  # synthetic set size as a share of the real set (whitepaper ~10k vs ~30k)
 data_seed = 0  # seed of the generated sets and of the evaluation composites
 steps = 150  # optimizer steps of every schedule (finetune splits them)
@@ -50,7 +50,7 @@ lr = 0.0005  # AdamW learning rate, cosine decay per step
 weight_decay = 0.0001  # AdamW weight decay
 records = 8  # history records per stage (validation on every other one and on the last)
 prep_workers = 2  # processes for generating the sets (once, cached)
-baseline_threshold = 0.1  # trivial baseline: alpha = 1 where |image - plate| > this (max over RGB)
+baseline_threshold = 0.1  # trivial baseline: alpha is 1 where the max RGB difference of image and plate exceeds this
 gallery_items = 2  # hair crops stored for the whitepaper's gallery
 gallery_crop = 48  # side of each gallery crop, px
 
