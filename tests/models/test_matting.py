@@ -26,7 +26,7 @@ def test_shapes(hw: tuple[int, int], scale: float) -> None:
     assert out["pha_sm"].shape == (2, 1, hs, ws) and out["fgr_sm"].shape == (2, 3, hs, ws)
     assert out["err_sm"].shape == (2, 1, hs, ws) and out["ref_sm"].shape == (2, 1, h // 4, w // 4)
     for k in ("pha", "fgr", "pha_sm", "fgr_sm", "err_sm"):
-        assert 0.0 <= float(out[k].detach().min()) and float(out[k].detach().max()) <= 1.0
+        assert float(out[k].detach().min()) >= 0.0 and float(out[k].detach().max()) <= 1.0
     assert int(out["ref_sm"].sum()) <= 2 * 8
 
 
