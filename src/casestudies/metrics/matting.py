@@ -34,7 +34,7 @@ from scipy import ndimage
 from skimage import measure
 
 PHI_THRESHOLD = 0.15  # d below this counts as fully connected (phi = 1)
-GRAD_TILE = 32  # px: gradient_error filters only the tiles that hold masked pixels
+GRAD_TILE = 64  # px: gradient_error filters only the tiles that hold masked pixels
 
 
 def _check(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -221,7 +221,22 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
     size = np.zeros(n, np.int32)
     first = np.empty(n, np.int32)  # smallest column-major index of the component (valid at roots)
     added = np.zeros(n, np.bool_)
-    level = np.full(band.size, 1.0)
+    # band pixels by bucket, highest first: at level k only those with bucket >= k need a look-up;
+    # the others are outside at every level above their bucket, the lowest being bucket + 1
+    band_counts = np.zeros(n_levels + 2, np.int64)
+    for j in range(band.size):
+        band_counts[n_levels - bucket[band[j]] + 1] += 1
+    band_start = np.cumsum(band_counts)
+    band_order = np.empty(band.size, np.int64)
+    band_fill = band_start[:-1].copy()
+    for j in range(band.size):
+        slot = n_levels - bucket[band[j]]
+        band_order[band_fill[slot]] = j
+        band_fill[slot] += 1
+    level = np.empty(band.size)
+    for j in range(band.size):
+        b = bucket[band[j]]
+        level[j] = 1.0 if b == n_levels else (thresholds[b - 1] if b >= 1 else 0.0)
     best, best_size, best_first = -1, 0, n
     for k in range(n_levels, 0, -1):
         for q in range(starts[k], starts[k + 1]):
@@ -244,11 +259,9 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
                 best, best_size, best_first = root, size[root], first[root]
         below = thresholds[k - 2] if k >= 2 else 0.0
         best_root = _find(parent, best) if best >= 0 else -1
-        for j in range(band.size):
-            p = band[j]
-            if bucket[p] < k:  # below this threshold: outside, and again at every lower one it reaches
-                level[j] = thresholds[bucket[p] - 1] if bucket[p] >= 1 else 0.0
-            elif _find(parent, p) != best_root:
+        for q in range(band_start[n_levels - k + 1]):  # band pixels with bucket >= k
+            j = band_order[q]
+            if _find(parent, band[j]) != best_root:
                 level[j] = below
     return level
 
