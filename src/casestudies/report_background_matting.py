@@ -30,7 +30,8 @@ def model_label(row: pd.Series) -> str:
     adapter = row.get("params.adapter")
     if isinstance(adapter, str) and adapter != "none":
         label += f"+{adapter}"
-    if row.get("params.refine_mattes") is False and label != "synthetic_only":
+    refined = row.get("params.refine_mattes")
+    if refined is not None and refined == refined and not bool(refined) and label != "synthetic_only":
         label += " (rough mattes)"
     return label
 
