@@ -176,12 +176,10 @@ def _phi_error(pred: np.ndarray, gt: np.ndarray, level: np.ndarray) -> np.ndarra
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _find(parent: np.ndarray, i: int) -> int:
-    root = i
-    while parent[root] != root:
-        root = parent[root]
-    while parent[i] != root:  # path compression
-        parent[i], i = root, parent[i]
-    return root
+    while parent[i] != i:  # path halving
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 @numba.njit(cache=True, nogil=True)
