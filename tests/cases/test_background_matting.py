@@ -31,10 +31,11 @@ def _sweep(tmp_path: Path, params_file: Path, profile: str, monkeypatch: pytest.
 
 def test_tiny_profile_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plan, df = _sweep(tmp_path, REPO / "params" / f"{CASE}.yaml", "tiny", monkeypatch)
-    assert len(df) == len(plan.runs) == 8
-    # every schedule and adapter once, plus the rough-matte real_only run
+    assert len(df) == len(plan.runs) == 5
+    # every schedule once (real_only on rough mattes), AdaBN and DSON
     got = {(r["params.schedule"], r["params.adapter"], r["params.refine_mattes"]) for _, r in df.iterrows()}
-    assert ("real_only", "none", False) in got and ("mixed", "dson", True) in got and ("finetune", "none", True) in got
+    assert got == {("real_only", "none", False), ("synthetic_only", "none", True), ("finetune", "none", True),
+                   ("mixed", "adabn", True), ("mixed", "dson", True)}
     for bg in ("bg_train", "bg_photo"):
         for m in ("mse", "sad", "mae", "grad", "conn", "iou"):
             col = f"metrics.{bg}.{m}"

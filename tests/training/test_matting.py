@@ -63,7 +63,7 @@ def test_training_reduces_the_loss_and_evaluates() -> None:
     train, test = _sets()
     torch.manual_seed(0)
     model = create_model("background_matting", "bgmv2_mobilenetv2", base_scale=0.5, refine_patches=8)
-    history = fit(model, MattingTask(), train, TrainConfig(steps=12, batch_size=3, lr=2e-3, log_every=6, progress=False))
+    history = fit(model, MattingTask(), train, TrainConfig(steps=8, batch_size=3, lr=2e-3, log_every=4, progress=False))
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     metrics = evaluate(model, MattingTask(), test, batch_size=3)
     assert set(metrics) == {"mse", "sad", "mae", "grad", "conn", "iou"}

@@ -218,7 +218,6 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
     parent = np.arange(n, dtype=np.int32)
     size = np.zeros(n, np.int32)
     first = np.empty(n, np.int32)  # smallest column-major index of the component (valid at roots)
-    added = np.zeros(n, np.bool_)
     # band pixels by bucket, highest first: at level k only those with bucket >= k need a look-up;
     # the others are outside at every level above their bucket, the lowest being bucket + 1
     band_counts = np.zeros(n_levels + 2, np.int64)
@@ -240,13 +239,17 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
         for q in range(starts[k], starts[k + 1]):
             p = np.int64(order[q])
             y, x = p // w, p % w
-            size[p], first[p], added[p] = 1, x * h + y, True
+            size[p], first[p] = 1, x * h + y
             root = p
             for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
                 yy, xx = y + dy, x + dx
-                if yy < 0 or yy >= h or xx < 0 or xx >= w or not added[yy * w + xx]:
+                if yy < 0 or yy >= h or xx < 0 or xx >= w:
                     continue
-                other = _find(parent, yy * w + xx)
+                q = yy * w + xx
+                # already added: a higher bucket, or this bucket earlier in raster order
+                if bucket[q] < k or (bucket[q] == k and q > p):
+                    continue
+                other = _find(parent, q)
                 if other != root:
                     if size[other] > size[root]:
                         root, other = other, root
