@@ -1,7 +1,7 @@
 """Models built from names: ``create_model(case, name, **kw)``.
 
 One explicit table, ``MODELS[case][name]``, maps a case key and a model name to a builder. Later
-case studies add their entries here (matting base + refiner, stacked hourglass); an unknown case or
+case studies add their entries here (stacked hourglass); an unknown case or
 name fails listing the valid ones.
 
 >>> import torch
@@ -19,6 +19,7 @@ from typing import Any
 from torch import nn
 
 from casestudies.models.hourglass import stacked_hourglass
+from casestudies.models.matting import bgmv2_mobilenetv2
 from casestudies.models.segmentation import deeplabv3plus
 from casestudies.models.tiny import tiny_segnet
 from casestudies.names import lookup
@@ -30,7 +31,9 @@ MODELS: dict[str, dict[str, ModelBuilder]] = {
         "deeplabv3plus": deeplabv3plus,
         "tiny_segnet": tiny_segnet,  # a 4-BN-layer test model: unit tests and loop benchmarks
     },
-    "background_matting": {},  # issue: matting base + refiner
+    "background_matting": {
+        "bgmv2_mobilenetv2": bgmv2_mobilenetv2,  # BackgroundMattingV2 base + refiner (Lin et al. 2020)
+    },
     "facial_landmarks": {
         "hourglass": stacked_hourglass,  # stacked hourglass (Newell et al. 2016), 51 heatmaps
     },

@@ -8,8 +8,8 @@ no backgrounds and no trimaps; both are made here:
   copy ``j < pairs_per_fg`` gets background ``perm[(i * pairs_per_fg + j) % n_bg]``, ``perm`` a
   permutation drawn with ``seed``. The background is scaled to cover the foreground and
   centre-cropped (area filter).
-* composite: ``I = alpha * F + (1 - alpha) * B`` on 8-bit sRGB values, rounded to uint8.
-* evaluation trimap: see :func:`evaluation_trimap`.
+* composite: ``I = alpha * F + (1 - alpha) * B`` on 8-bit sRGB values, rounded to uint8, and the
+  evaluation trimap: :func:`casestudies.data.matting.composite` and ``evaluation_trimap``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from casestudies.data.matting import composite, cover_resize, evaluation_trimap  # noqa: F401 (re-exported)
 from casestudies.data.readers.base import DatasetError, Reader, require_dir, stems
 from casestudies.data.readers.imageio import read_rgb, read_rgba
 from casestudies.data.schema import Sample
@@ -39,43 +39,6 @@ def skimage_background(name: str) -> np.ndarray:
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     return np.ascontiguousarray(img[..., :3], dtype=np.uint8)
-
-
-def cover_resize(image: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
-    """Scale ``image`` to cover ``hw`` (height, width) keeping its aspect, then centre-crop."""
-    h, w = hw
-    ih, iw = image.shape[:2]
-    s = max(h / ih, w / iw)
-    nh, nw = max(h, round(ih * s)), max(w, round(iw * s))
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image, (nw, nh), interpolation=interp)
-    top, left = (nh - h) // 2, (nw - w) // 2
-    return np.ascontiguousarray(resized[top : top + h, left : left + w])
-
-
-def evaluation_trimap(alpha: np.ndarray, low: float = 0.06, high: float = 0.96, iterations: int = 10) -> np.ndarray:
-    """Evaluation trimap (uint8: 0 background, 128 unknown, 255 foreground) from a ground-truth matte.
-
-    1. Unknown seed: ``low < alpha < high``.
-    2. Foreground = ``alpha >= high`` eroded ``iterations`` times with a 3x3 kernel.
-    3. Background = ``alpha <= low`` eroded ``iterations`` times (i.e. everything above ``low``
-       dilated ``iterations`` times, then inverted).
-    4. Everything else is unknown: the band of step 1 widened by ``iterations`` px on both sides.
-    """
-    kernel = np.ones((3, 3), np.uint8)
-    fg = cv2.erode((alpha >= high).astype(np.uint8), kernel, iterations=iterations, borderType=cv2.BORDER_REPLICATE)
-    not_bg = cv2.dilate((alpha > low).astype(np.uint8), kernel, iterations=iterations, borderType=cv2.BORDER_REPLICATE)
-    trimap = np.full(alpha.shape, 128, np.uint8)
-    trimap[not_bg == 0] = 0
-    trimap[fg == 1] = 255
-    return trimap
-
-
-def composite(fg: np.ndarray, alpha: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """``alpha * fg + (1 - alpha) * bg`` on 8-bit values, rounded to uint8."""
-    a = alpha[..., None].astype(np.float32)
-    out = a * fg.astype(np.float32) + (1.0 - a) * bg.astype(np.float32)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
