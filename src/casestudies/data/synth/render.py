@@ -329,7 +329,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     seg = np.zeros((h, w), np.uint8)
     depth = np.zeros((h, w), np.float32)
     normals = np.zeros((h, w, 3), np.float32)
-    raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, MAT_SPEC, MAT_SHINE,
+    spec = MAT_SPEC.copy()
+    spec[0] = 0.08 + 0.3 * float(p["skin_oil"])  # matte .. oily skin
+    raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, spec, MAT_SHINE,
                  eye_c_cam, gaze_cam, eye_cos, iris, light_dir, light_rgb, amb,
                  smaps, sbasis, sorigin, sscale, np.float32(0.012), np.float32(GAMMA), fg, seg, depth, normals)
     alpha = _silhouette_alpha(sc, sx, sy, sz, tid, fg)
@@ -347,7 +349,7 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     vis = _visible(lm2, lmc[:, 2], zbuf, hcov)
     pup_c = eye_c_cam + EYEBALL_RADIUS * gaze_cam
     pup2 = cam.project(pup_c)
-    pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (float(p["blink"]) < 0.7)
+    pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (sc.blink < 0.7)
     # 10. exposure, encoding, post-processing, the exact composite, JPEG
     img8, fg8, bg8, alpha, jpeg_applied = _finish(p, seed, fg, alpha, seg, h)
     # 11. human-style rough labels (stand-in presets)

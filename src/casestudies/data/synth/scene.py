@@ -21,8 +21,9 @@ from casestudies.data.synth.accessories import (
     headphones,
 )
 from casestudies.data.synth.assets import load_scan
-from casestudies.data.synth.geometry import MAT_SKIN, SHAPES, HeadModel, head_model
+from casestudies.data.synth.geometry import MAT_SKIN, HeadModel, head_model
 from casestudies.data.synth.hair import hair_colour, hairline_height
+from casestudies.data.synth.identity import shape_weights
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
@@ -51,6 +52,12 @@ class Scene:
     eye_centres: np.ndarray  # 2 x 3 eyeball centres, head frame
     hair_rgb: np.ndarray
     has_hair: bool
+    blink: float
+
+
+def _smooth01(x: np.ndarray) -> np.ndarray:
+    t = np.clip(x, 0, 1)
+    return t * t * (3 - 2 * t)
 
 
 def skin_rgb(tone: float, hue: float) -> np.ndarray:
@@ -108,6 +115,7 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
         # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
         alb = (tone.astype(np.float32)[None] * (head.skin_tint + td * head.skin_detail)
                + td * head.skin_red)
+    alb = _skin_marks(head, p, alb, labels)
     for vid, vv in zip(head.eye_vid, head.eye_v):
         # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
         alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
@@ -118,12 +126,56 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     return np.clip(alb, 0, 1).astype(np.float32)
 
 
-def _deform(head: HeadModel, p: dict) -> np.ndarray:
-    """Deformed point set (template + parts) in the head frame."""
-    w = np.array([float(p[k]) for k in SHAPES], np.float32)
+def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Texture beyond tone: age wrinkles, freckles, moles, redness, stubble shadow and makeup."""
+    tone = float(p["skin_tone"])
+    age = float(p["age"])
+    rng = np.random.default_rng([int(p["identity_seed"]), 0x3E])
+    shade = np.ones(len(alb), np.float32)
+    # 1. wrinkles and creases deepen from 30 to 80 years
+    wr = float(np.clip((age - 30) / 50, 0, 1))
+    if wr > 0:
+        shade -= (0.28 * wr) * head.wrinkles
+    # 2. freckles: an identity's own pattern (two noise fields mixed at an angle of its seed), on nose and cheeks
+    fr = float(p["freckles"])
+    if fr > 0:
+        th = rng.uniform(0, 2 * np.pi)
+        f = np.cos(th) * head.freckle_fields[0] + np.sin(th) * head.freckle_fields[1]
+        spots = np.clip(f - (2.2 - 1.2 * fr), 0, 0.6) * (0.3 + head.red_mask)
+        shade -= (0.45 * (1 - 0.6 * tone)) * spots
+    # 3. moles: up to six dark spots of 1-2 mm on the skin
+    k = int(round(6 * float(p["moles"])))
+    if k:
+        skin = np.nonzero(labels == FS.index("skin"))[0]
+        tv = head.points0_f32[: head.n_template]
+        for vid in rng.choice(skin, k, replace=False):
+            d2 = ((tv - tv[vid]) ** 2).sum(1)
+            shade -= 0.55 * np.exp(-d2 / (2 * (rng.uniform(0.8, 1.6) * 1e-3) ** 2)).astype(np.float32)
+    out = alb * np.clip(shade, 0.2, 1)[:, None]
+    # 4. redness of cheeks and nose; 5. stubble shadow; 6. makeup (lipstick, eye shadow, blush)
+    red = float(p["redness"]) * (1 - 0.7 * tone)
+    if red > 0:
+        out = out * (1 - 0.18 * red * head.red_mask[:, None] * np.array([0.0, 1.0, 0.8], np.float32))
+    st = float(p["stubble"])
+    if st > 0:
+        m = head.beard_zone.astype(np.float32) * st * 0.35 * (0.7 + 0.3 * head.freckle_fields[0].clip(-1, 1))
+        out = out * (1 - m[:, None] * np.array([0.55, 0.6, 0.6], np.float32))
+    mk = float(p["makeup"])
+    if mk > 0:
+        lips = np.isin(labels, [FS.index("top_lip"), FS.index("bottom_lip")])
+        lip_rgb = np.array([0.62, 0.12, 0.2]) * (0.7 + 0.3 * rng.random())
+        out[lips] = out[lips] * (1 - 0.7 * mk) + 0.7 * mk * lip_rgb
+        eye_rgb = accessory_rgb(rng.random(), 0.35, 0.35)
+        a = (0.5 * mk * head.shadow_mask)[:, None]
+        out = out * (1 - a) + a * eye_rgb
+        out = out * (1 - 0.12 * mk * head.red_mask[:, None] * np.array([0.0, 1.0, 0.7], np.float32))
+    return out.astype(np.float32)
+
+
+def _deform(head: HeadModel, w: np.ndarray, b: float) -> np.ndarray:
+    """Deformed point set (template + parts) in the head frame for blend-shape weights ``w`` and blink ``b``."""
     pts = raster.blend(head.points0_f32.reshape(-1), head.basis_t, w).reshape(-1, 3)
     # eyelids: push the opening back behind the eyeball; blinking closes it from the top
-    b = float(p["blink"])
     for vid, vv, push in zip(head.eye_vid, head.eye_v, head.eye_push):
         open_w = np.clip(((1.0 - b) - vv) / 0.12, 0, 1) * (1.0 - b) ** 0.3
         pts[vid, 2] -= push * open_w
@@ -150,8 +202,9 @@ def build_scene(p: dict) -> Scene:
     """Steps 1-2 of a render: deform the head, colour and label it, add parts and accessories."""
     head = head_model()
     # 1. geometry, labels and albedo of the face mask
-    pts = _deform(head, p)
-    hair_rgb = hair_colour(float(p["hair_colour"]), float(p["hair_red"]))
+    weights, blink = shape_weights(p)
+    pts = _deform(head, weights, blink)
+    hair_rgb = hair_colour(float(p["hair_colour"]), float(p["hair_red"]), float(p["hair_grey"]))
     has_hair = float(p["hair_density"]) > 0.05
     labels = head.labels.copy()
     # hairline above the brows, curving up at the temples: forehead skin above it is scalp hair
@@ -163,12 +216,14 @@ def build_scene(p: dict) -> Scene:
         labels[head.beard_zone] = FS.index("beard")
     alb_t = _template_albedo(head, p, hair_rgb, labels)
     if has_hair:
-        alb_t[labels == FS.index("hair")] = hair_rgb * 0.9
+        # no hard seam: forehead skin darkens into the scalp over 6 mm above the hairline
+        scalp = labels == FS.index("hair")
+        blend = _smooth01(above[scalp] / 0.006)[:, None]
+        alb_t[scalp] = alb_t[scalp] * (1 - blend) + hair_rgb * 0.9 * blend
     if beard > 0.15:
         m = head.beard_zone
         alb_t[m] = alb_t[m] * (1 - 0.85 * beard) + 0.85 * beard * hair_rgb
-    lm3 = pts[_lid_landmarks(head, pts, float(p["blink"]))].astype(np.float64)
-    weights = np.array([float(p[k]) for k in SHAPES])
+    lm3 = pts[_lid_landmarks(head, pts, blink)].astype(np.float64)
     eye_c = np.array([c + b @ weights for c, b in zip(head.eyeball_c0, head.eyeball_basis)])
     # 2. assemble: face mask, parts that follow it, accessories, clothing
     verts, tris, albs, labs, mats = [pts[: head.n_template]], [head.template_tris], [alb_t], [labels], \
@@ -220,7 +275,8 @@ def build_scene(p: dict) -> Scene:
     if p["mask"] != "none":
         pieces.append(face_mask(head, pts, np.array([0.75, 0.85, 0.95]) * (0.6 + 0.4 * float(p["accessory_value"]))))
     shirt = accessory_rgb(float(p["accessory_hue"]) + 0.3, float(p["accessory_value"]), 0.4)
-    body = clothing(p["clothing"], shirt, float(p["bg_seed"]) * 10 % 1)
+    second = accessory_rgb(float(p["accessory_hue"]) + 0.55, 0.9 - 0.6 * float(p["accessory_value"]), 0.25)
+    body = clothing(p["clothing"], shirt, float(p["bg_seed"]) * 10 % 1, second)
     for pc in [*pieces, body]:
         add(pc.verts, pc.tris, pc.albedo, np.full(len(pc.verts), pc.label, np.uint8),
             np.full(len(pc.verts), pc.material, np.uint8))
@@ -231,5 +287,5 @@ def build_scene(p: dict) -> Scene:
         label=np.ascontiguousarray(np.concatenate(labs).astype(np.uint8)),
         material=np.ascontiguousarray(np.concatenate(mats).astype(np.uint8)),
         body_start=n_verts[0] - len(body.verts), lenses=lenses, hat_line=hat_line, lm3=lm3,
-        eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair,
+        eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair, blink=blink,
     )
