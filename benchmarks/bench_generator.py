@@ -194,13 +194,7 @@ def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: in
     for k in range(n_ids):
         for j in range(per_id):
             rng, rseed = image_seeds(1, 1000 * k + j, preset)
-            p = sample_params(preset, rng)
-            p = p | sample_params(preset, np.random.default_rng([1, k])) if False else p
-            p["identity_seed"] = 10_000 + k
-            from casestudies.data.synth.presets import apply_identity
-
-            p = apply_identity(p, preset)
-            p["mask"] = "none"
+            p = sample_params(preset, rng, identity_seed=10_000 + k) | {"mask": "none"}
             s = render_sample(p, size=size, seed=rseed, domain=preset)
             desc2.append(_dlib_face(models, s["image"], s["landmarks"])[2])
             groups.append(k)

@@ -28,9 +28,11 @@ EXPRESSION_SHAPES = ("smile", "mouth_open", "brow_raise")
 IDENTITY_MODES = ("face_scale", "midface_height", "nose_width", "mouth_width", "chin_forward", "brow_ridge",
                   "midface_depth", "jowls", "asym_eyes", "asym_nose", "asym_jaw")
 # action-unit-like modes driven by the expression knobs (FACS numbers in identity.EXPRESSIONS)
+N_INDIVIDUAL = 24  # a bank of smooth random shape fields: individual structure beyond the measurements
+INDIVIDUAL_MODES = tuple(f"individual_{k:02d}" for k in range(N_INDIVIDUAL))
 EXPRESSION_MODES = ("inner_brow_raise", "brow_lower", "upper_lid_raise", "cheek_raise", "nose_wrinkle",
                     "upper_lip_raise", "lip_corner_down", "lip_stretch", "lip_press")
-SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES + IDENTITY_MODES + EXPRESSION_MODES
+SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES + IDENTITY_MODES + INDIVIDUAL_MODES + EXPRESSION_MODES
 
 
 def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
@@ -131,6 +133,7 @@ def shape_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
         d[:, 1] += 4.5 * MM * _gauss(p, lm[k], 14 * MM) * _smoothstep(lm[37, 1], lm[19, 1], y)
     out["brow_raise"] = d
     out.update(_identity_fields(p, lm, face, neck_fade))
+    out.update(_individual_fields(p, face * neck_fade))
     out.update(_expression_fields(p, lm))
     return out
 
@@ -190,6 +193,31 @@ def _identity_fields(p: np.ndarray, lm: np.ndarray, face: np.ndarray, neck_fade:
     d[:, 0] = 3 * MM * _smoothstep(lm[33, 1], lm[8, 1], y) * neck_fade * face
     out["asym_jaw"] = d
     return out
+
+
+def _individual_fields(p: np.ndarray, fade: np.ndarray) -> dict[str, np.ndarray]:
+    """A fixed bank of smooth random displacement fields (unit weight: ~1 mm rms on the face), mirror-
+    symmetric about the midline: half broad (80-140 mm wavelengths: proportions), half local (50-80 mm:
+    the shape of nose, lips, brows, cheeks and chin; shorter waves read as lumps). Each identity mixes them with its own weights."""
+    rng = np.random.default_rng(2024)
+    mirror = p * [-1, 1, 1]
+    out: dict[str, np.ndarray] = {}
+    for k, name in enumerate(INDIVIDUAL_MODES):
+        lam = rng.uniform(0.08, 0.14) if k < N_INDIVIDUAL // 2 else rng.uniform(0.05, 0.08)
+        kv = _unit_rows(rng.normal(size=(6, 3))) * (2 * np.pi / lam)
+        ph = rng.uniform(0, 2 * np.pi, 6)
+        amp = rng.normal(size=(6, 3)) * np.array([1.0, 1.0, 1.3])
+
+        def field(q: np.ndarray, kv=kv, ph=ph, amp=amp) -> np.ndarray:
+            return np.sin(q @ kv.T + ph) @ amp
+
+        f = (field(p) + field(mirror) * [-1, 1, 1]) / 2  # symmetric: d(x) mirrored = mirror of d(-x)
+        out[name] = f * (MM / 0.9) * fade[:, None]
+    return out
+
+
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    return a / np.linalg.norm(a, axis=1, keepdims=True)
 
 
 def _expression_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
@@ -423,6 +451,14 @@ class HeadModel:
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
         self.cavity = _cavity(tv, self.lm0, self.eye_vid)
         self.wrinkles, self.freckle_fields, self.red_mask, self.shadow_mask = _skin_maps(tv, self.lm0, brow_top)
+        # 64 candidate mole sites on the facial skin: (vertex ids within 4 mm, Gaussian weights, sd 1.2 mm)
+        skin_front = np.nonzero((self.labels == FS.index("skin")) & (tv[:, 2] > self.lm0[0, 2]))[0]
+        sites = np.random.default_rng(5).choice(skin_front, 64, replace=False)
+        self.mole_sites = []
+        for vid in sites:
+            d2 = ((tv - tv[vid]) ** 2).sum(1)
+            near = np.nonzero(d2 < (4 * MM) ** 2)[0]
+            self.mole_sites.append((near, np.exp(-d2[near] / (2 * (1.2 * MM) ** 2)).astype(np.float32)))
         self.shadow_tris = _cluster_tris(tv, tris, 4 * MM)
         self.points0_f32 = self.points0.astype(np.float32)
         # candidate roots for hairline strands: forehead top (template) and the skull's front
@@ -441,7 +477,19 @@ class HeadModel:
         from scipy.ndimage import grey_dilation
 
         self.fh_z = grey_dilation(np.where(np.isfinite(fh), fh, -1.0), size=(3, 3)).astype(np.float32)
-        self.basis_t = np.ascontiguousarray(self.basis.reshape(-1, len(SHAPES)).T)  # (K, N * 3)
+        # sparse, int16-quantised copy of the basis for the per-image blend: points a mode moves by
+        # more than 2 um, in steps of max|B_k| / 32000 (< 1 um)
+        offs, rows, vals, scales = [0], [], [], []
+        for k in range(len(SHAPES)):
+            bk = self.basis[:, :, k]
+            nz = np.nonzero(np.abs(bk).max(1) > 2e-6)[0]
+            sc = float(np.abs(bk).max()) / 32000 or 1.0
+            rows.append(nz.astype(np.int32))
+            vals.append(np.round(bk[nz] / sc).astype(np.int16))
+            scales.append(sc)
+            offs.append(offs[-1] + len(nz))
+        self.sparse_basis = (np.array(offs, np.int64), np.concatenate(rows), np.concatenate(vals),
+                             np.array(scales, np.float32))
         # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
         tint = np.ones((len(tv), 3), np.float32)
         tint[np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])] = [0.95, 0.68, 0.68]

@@ -28,6 +28,7 @@ from casestudies.data.synth.geometry import (
     EXPRESSION_MODES,
     IDENTITY_MODES,
     IDENTITY_SHAPES,
+    INDIVIDUAL_MODES,
     SHAPES,
     head_model,
 )
@@ -58,7 +59,8 @@ GROWTH = np.array([
 # adult ageing per decade after 30: the nose lengthens, the lips thin, the lower face drops
 AGEING_PER_DECADE = np.array([0.0, 0.006, 0.008, 0.012, 0.006, 0.004, 0.0, 0.0, 0.004, -0.05, 0.01])
 # free individual modes: standard deviation of the weight
-FREE_SD = {"chin_forward": 0.5, "brow_ridge": 0.5, "midface_depth": 0.45, "cheek_fullness": 0.45,
+INDIVIDUAL_SD = 0.45  # weight sd of each individual_* field (~1.5 mm rms at unit weight): ~3 mm rms summed
+FREE_SD = {"face_scale": 0.25, "chin_forward": 0.5, "brow_ridge": 0.5, "midface_depth": 0.45, "cheek_fullness": 0.45,
            "asym_eyes": 0.5, "asym_nose": 0.4, "asym_jaw": 0.35}
 # expression prototypes: action-unit-like modes at intensity 1 (FACS AU numbers in the comments)
 EXPRESSIONS_AU: dict[str, dict[str, float]] = {
@@ -136,6 +138,8 @@ def identity_weights(identity_seed: int, sex: float, age: float, population: str
     w[idx] = fit_modes(target_ratios(sex, age, population, z))
     for k, v in free.items():
         w[SHAPES.index(k)] += v
+    ind = np.clip(rng.normal(0, INDIVIDUAL_SD, len(INDIVIDUAL_MODES)), -2.5 * INDIVIDUAL_SD, 2.5 * INDIVIDUAL_SD)
+    w[[SHAPES.index(k) for k in INDIVIDUAL_MODES]] = ind * float(individuality)
     # sex and age beyond the measurements: heavier brow ridge and chin and flatter cheeks in men (after
     # puberty), fuller cheeks and no brow ridge in children, higher brows and fuller lips in women
     male = (2 * float(sex) - 1) * float(np.clip((age - 11) / 7, 0, 1))

@@ -145,12 +145,9 @@ def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray, labels: np.ndarray) -
         shade -= (0.45 * (1 - 0.6 * tone)) * spots
     # 3. moles: up to six dark spots of 1-2 mm on the skin
     k = int(round(6 * float(p["moles"])))
-    if k:
-        skin = np.nonzero(labels == FS.index("skin"))[0]
-        tv = head.points0_f32[: head.n_template]
-        for vid in rng.choice(skin, k, replace=False):
-            d2 = ((tv - tv[vid]) ** 2).sum(1)
-            shade -= 0.55 * np.exp(-d2 / (2 * (rng.uniform(0.8, 1.6) * 1e-3) ** 2)).astype(np.float32)
+    for site in rng.choice(len(head.mole_sites), k, replace=False):
+        near, wt = head.mole_sites[site]
+        shade[near] -= np.float32(rng.uniform(0.35, 0.6)) * wt
     out = alb * np.clip(shade, 0.2, 1)[:, None]
     # 4. redness of cheeks and nose; 5. stubble shadow; 6. makeup (lipstick, eye shadow, blush)
     red = float(p["redness"]) * (1 - 0.7 * tone)
@@ -174,7 +171,7 @@ def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray, labels: np.ndarray) -
 
 def _deform(head: HeadModel, w: np.ndarray, b: float) -> np.ndarray:
     """Deformed point set (template + parts) in the head frame for blend-shape weights ``w`` and blink ``b``."""
-    pts = raster.blend(head.points0_f32.reshape(-1), head.basis_t, w).reshape(-1, 3)
+    pts = raster.blend_sparse(head.points0_f32, *head.sparse_basis, w.astype(np.float32))
     # eyelids: push the opening back behind the eyeball; blinking closes it from the top
     for vid, vv, push in zip(head.eye_vid, head.eye_v, head.eye_push):
         open_w = np.clip(((1.0 - b) - vv) / 0.12, 0, 1) * (1.0 - b) ** 0.3
