@@ -203,13 +203,13 @@ def clothing(kind: str, rgb: np.ndarray, stripes: float, second: np.ndarray | No
     A yoke ring closes the gap between the neck and the neckline, so nothing inside the garment shows.
     """
     second = np.array([0.85, 0.85, 0.82]) if second is None else second
-    top = {"turtleneck": -0.100, "tshirt": -0.128, "collar": -0.122, "hoodie": -0.125, "jacket": -0.125}[kind]
+    top = {"turtleneck": -0.106, "tshirt": -0.128, "collar": -0.122, "hoodie": -0.125, "jacket": -0.125}[kind]
     bulk = 0.012 if kind in ("hoodie", "jacket") else 0.0
     ys = np.linspace(top, -0.42, 13)
     ang = np.linspace(0, 2 * np.pi, 32, endpoint=False)
     sh = np.clip((-0.14 - ys) / 0.09, 0, 1)
     sh = sh * sh * (3 - 2 * sh)
-    neck_rx, neck_rz = (0.054, 0.050) if kind == "turtleneck" else (0.060, 0.056)
+    neck_rx, neck_rz = (0.056, 0.052) if kind == "turtleneck" else (0.060, 0.056)
     rx = neck_rx + (0.215 + bulk - neck_rx) * sh
     rz = neck_rz + (0.115 + bulk - neck_rz) * sh
     v = np.stack([rx[:, None] * np.cos(ang), np.repeat(ys[:, None], len(ang), 1), rz[:, None] * np.sin(ang) - 0.005], -1)
@@ -234,13 +234,15 @@ def clothing(kind: str, rgb: np.ndarray, stripes: float, second: np.ndarray | No
 
     # the yoke: from just inside the neck tube to the neckline
     add(*_annulus(top - (0.02 if kind == "tshirt" else 0.0) + 0.001, (0.046, 0.042), (rx[0], rz[0]), -0.005), rgb * 0.8)
+    neck = (0.052, 0.048)  # the neck tube's radii (geometry.HeadModel): collars hug it, leaving no gap
     if kind in ("collar", "jacket"):
-        path = np.stack([(rx[0] + 0.004) * np.cos(ang), np.full_like(ang, top + 0.004), (rz[0] + 0.004) * np.sin(ang) - 0.005], -1)
+        path = np.stack([(neck[0] + 0.0095) * np.cos(ang), np.full_like(ang, top + 0.006), (neck[1] + 0.0095) * np.sin(ang) - 0.003], -1)
         cv, ct = tube(path, 9 * MM, 6, closed=True)
         add(cv, ct, (second if kind == "collar" else rgb) * 1.05)
     if kind == "hoodie":  # the hood lying round the back of the neck
         w = 0.5 + 0.5 * np.clip(-np.sin(ang), 0, None)
-        path = np.stack([(rx[0] + 0.02 * w) * np.cos(ang), top - 0.005 + 0.02 * w, (rz[0] + 0.03 * w) * np.sin(ang) - 0.012 * w], -1)
+        path = np.stack([(neck[0] + 0.017 + 0.02 * w) * np.cos(ang), top + 0.004 + 0.015 * w,
+                         (neck[1] + 0.017 + 0.03 * w) * np.sin(ang) - 0.003 - 0.012 * w], -1)
         cv, ct = tube(path, 16 * MM, 8, closed=True)
         add(cv, ct, rgb * 0.9)
     return Piece(np.concatenate(verts).astype(np.float32), np.concatenate(tris).astype(np.int32),

@@ -141,11 +141,11 @@ def identity_weights(identity_seed: int, sex: float, age: float, population: str
     ind = np.clip(rng.normal(0, INDIVIDUAL_SD, len(INDIVIDUAL_MODES)), -2.5 * INDIVIDUAL_SD, 2.5 * INDIVIDUAL_SD)
     w[[SHAPES.index(k) for k in INDIVIDUAL_MODES]] = ind * float(individuality)
     # sex and age beyond the measurements: heavier brow ridge and chin and flatter cheeks in men (after
-    # puberty), fuller cheeks and no brow ridge in children, higher brows and fuller lips in women
+    # puberty), fuller cheeks and no brow ridge in children, higher brows in women
     male = (2 * float(sex) - 1) * float(np.clip((age - 11) / 7, 0, 1))
     child = float(np.clip((14 - age) / 10, 0, 1))
     for k, v in (("brow_ridge", 0.7 * male - 0.6 * child), ("chin_forward", 0.35 * male), ("cheek_fullness", -0.3 * male + 0.5 * child),
-                 ("lip_fullness", -0.25 * male), ("brow_raise", -0.35 * male)):
+                 ("brow_raise", -0.35 * male)):
         w[SHAPES.index(k)] += v
     adult_age = max(0.0, float(age) - 40) / 40
     w[SHAPES.index("jowls")] += 1.2 * adult_age

@@ -305,6 +305,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     cam = make_camera(p, h)
     pc = sc.verts @ cam.R.T.astype(np.float32) + cam.t.astype(np.float32)
     pc[sc.body_start:] = sc.verts[sc.body_start:] @ cam.Rb.T.astype(np.float32) + cam.tb.astype(np.float32)
+    nb = sc.verts[sc.neck_ids] @ cam.Rb.T.astype(np.float32) + cam.tb.astype(np.float32)
+    pc[sc.neck_ids] += sc.neck_w[:, None] * (nb - pc[sc.neck_ids])
     xy = cam.project(pc).astype(np.float32)
     sx, sy, sz = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), np.ascontiguousarray(pc[:, 2])
     # 4. rasterise: the face mask with back-face culling, the other parts two-sided

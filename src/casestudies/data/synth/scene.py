@@ -26,6 +26,7 @@ from casestudies.data.synth.hair import hair_colour, hairline_height
 from casestudies.data.synth.identity import shape_weights
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
+NECK_HEAD_Y, NECK_BODY_Y = -0.102, -0.135  # head-frame heights (m): neck follows the head above, the body below
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
                       [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
 
@@ -46,6 +47,8 @@ class Scene:
     label: np.ndarray
     material: np.ndarray
     body_start: int
+    neck_ids: np.ndarray  # head-part vertices low on the neck, skinned between head and body
+    neck_w: np.ndarray  # their body weight in (0, 1]
     lenses: list[Piece]
     hat_line: float | None
     lm3: np.ndarray  # 68 landmark points, head frame
@@ -277,12 +280,18 @@ def build_scene(p: dict) -> Scene:
     for pc in [*pieces, body]:
         add(pc.verts, pc.tris, pc.albedo, np.full(len(pc.verts), pc.label, np.uint8),
             np.full(len(pc.verts), pc.material, np.uint8))
+    all_v = np.concatenate(verts).astype(np.float32)
+    body_start = n_verts[0] - len(body.verts)
+    # the lower neck follows the body, the upper neck the head (linear blend skinning), so a turned or
+    # tilted head cannot push the neck through the garment or open a gap inside it
+    bw = _smooth01((NECK_HEAD_Y - all_v[:body_start, 1]) / (NECK_HEAD_Y - NECK_BODY_Y))
+    neck_ids = np.nonzero(bw > 0)[0].astype(np.int32)
     return Scene(
-        pts=pts, verts=np.concatenate(verts).astype(np.float32),
+        pts=pts, verts=all_v, neck_ids=neck_ids, neck_w=bw[neck_ids].astype(np.float32),
         tris=np.ascontiguousarray(np.concatenate(tris).astype(np.int32)), n_culled=len(tris[0]),
         albedo=np.ascontiguousarray(np.concatenate(albs).astype(np.float32)),
         label=np.ascontiguousarray(np.concatenate(labs).astype(np.uint8)),
         material=np.ascontiguousarray(np.concatenate(mats).astype(np.uint8)),
-        body_start=n_verts[0] - len(body.verts), lenses=lenses, hat_line=hat_line, lm3=lm3,
+        body_start=body_start, lenses=lenses, hat_line=hat_line, lm3=lm3,
         eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair, blink=blink,
     )
