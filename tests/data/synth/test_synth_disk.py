@@ -60,7 +60,7 @@ def test_cli_run_writes_a_set(tmp_path):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(["--preset", "synthetic", "--n", "2", "--size", "32", "--seed", "3",
-                              "--out", str(tmp_path / "o"), "--no-progress"])
+                              "--out", str(tmp_path / "o"), "--no-progress", "--workers", "1"])
     assert run(args) == 0
     assert read_manifest(tmp_path / "o")["n"] == 2
     assert (tmp_path / "o" / "000001_seg.png").exists()

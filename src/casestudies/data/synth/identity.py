@@ -65,15 +65,16 @@ FREE_SD = {"face_scale": 0.25, "chin_forward": 0.5, "brow_ridge": 0.5, "midface_
 # expression prototypes: action-unit-like modes at intensity 1 (FACS AU numbers in the comments)
 EXPRESSIONS_AU: dict[str, dict[str, float]] = {
     "neutral": {},
-    "happy": {"smile": 1.0, "cheek_raise": 1.0, "mouth_open": 0.25, "blink": 0.15},  # AU6 + AU12 (+AU25)
-    "sad": {"inner_brow_raise": 1.0, "brow_lower": 0.35, "lip_corner_down": 1.0, "blink": 0.2},  # AU1 + AU4 + AU15
-    "surprise": {"brow_raise": 1.0, "inner_brow_raise": 0.6, "upper_lid_raise": 1.0, "mouth_open": 0.9},  # AU1+2+5+26
-    "anger": {"brow_lower": 1.0, "upper_lid_raise": 0.4, "lip_press": 1.0, "nose_wrinkle": 0.3},  # AU4+5+7+23
-    "disgust": {"nose_wrinkle": 1.0, "upper_lip_raise": 1.0, "brow_lower": 0.5, "lip_corner_down": 0.5,
-                "cheek_raise": 0.4},  # AU9 + AU10 + AU15 (+AU4)
-    "fear": {"inner_brow_raise": 1.0, "brow_raise": 0.6, "brow_lower": 0.4, "upper_lid_raise": 1.0,
-             "lip_stretch": 1.0, "mouth_open": 0.4},  # AU1 + AU2 + AU4 + AU5 + AU20 + AU26
+    "happy": {"smile": 1.8, "cheek_raise": 1.5, "mouth_open": 0.3, "blink": 0.2},  # AU6 + AU12 (+AU25)
+    "sad": {"inner_brow_raise": 1.6, "brow_lower": 0.5, "lip_corner_down": 1.6, "blink": 0.25},  # AU1 + AU4 + AU15
+    "surprise": {"brow_raise": 1.5, "inner_brow_raise": 0.8, "upper_lid_raise": 1.5, "mouth_open": 1.0},  # AU1+2+5+26
+    "anger": {"brow_lower": 1.8, "upper_lid_raise": 0.6, "lip_press": 1.5, "nose_wrinkle": 0.5},  # AU4+5+7+23
+    "disgust": {"nose_wrinkle": 1.8, "upper_lip_raise": 1.6, "brow_lower": 0.8, "lip_corner_down": 0.8,
+                "cheek_raise": 0.6},  # AU9 + AU10 + AU15 (+AU4)
+    "fear": {"inner_brow_raise": 1.5, "brow_raise": 0.8, "brow_lower": 0.6, "upper_lid_raise": 1.5,
+             "lip_stretch": 1.6, "mouth_open": 0.45},  # AU1 + AU2 + AU4 + AU5 + AU20 + AU26
 }
+MODE_CAP = 2.0  # no mode beyond twice its unit displacement, whatever knobs and expression add up to
 _LM_MODES = IDENTITY_SHAPES + IDENTITY_MODES  # modes the proportion fit may use
 
 
@@ -176,6 +177,7 @@ def shape_weights(p: dict) -> tuple[np.ndarray, float]:
         w[SHAPES.index(k)] += float(p[k])
     for k, v in expr.items():
         w[SHAPES.index(k)] += v
-    for k in ("smile", "mouth_open", "brow_raise", *EXPRESSION_MODES):
-        w[SHAPES.index(k)] = min(w[SHAPES.index(k)], 1.0)
+    w[SHAPES.index("mouth_open")] = min(w[SHAPES.index("mouth_open")], 1.0)  # the jaw hinge's 13 degrees
+    for k in ("smile", "brow_raise", *EXPRESSION_MODES):
+        w[SHAPES.index(k)] = min(w[SHAPES.index(k)], MODE_CAP)
     return w.astype(np.float32), blink

@@ -71,7 +71,7 @@ _COMMON = {
     "mask": ("choice", {"none": 0.97, "mask": 0.03}),
     "headphones": ("choice", {"none": 0.95, "headphones": 0.05}),
     "clothing": ("choice", {"tshirt": 0.3, "collar": 0.25, "hoodie": 0.15, "jacket": 0.2, "turtleneck": 0.1}),
-    "shadows": ("choice", {"on": 0.85, "off": 0.15}),
+    "shadows": ("choice", {"on": 0.85, "off": 0.15}), "env_light": ("uniform", 0.2, 0.7),
     "fill_intensity": ("sparse", 0.7, 0, 0.8),
     "skin_texture": ("const", "procedural"), "exposure": ("normal", 0, 0.3),
     "label_roughness": ("const", 0.0),
