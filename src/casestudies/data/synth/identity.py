@@ -58,9 +58,11 @@ GROWTH = np.array([
     [0.70, 0.77, 0.90, 1], [0.85, 0.90, 0.95, 1], [0.65, 0.74, 0.88, 1]])
 # adult ageing per decade after 30: the nose lengthens, the lips thin, the lower face drops
 AGEING_PER_DECADE = np.array([0.0, 0.006, 0.008, 0.012, 0.006, 0.004, 0.0, 0.0, 0.004, -0.05, 0.01])
-# free individual modes: standard deviation of the weight
+# free individual modes: standard deviation of the weight (eyelid aperture and brow shape too: the
+# action-unit modes at rest differ between people)
 INDIVIDUAL_SD = 0.45  # weight sd of each individual_* field (~1.5 mm rms at unit weight): ~3 mm rms summed
-FREE_SD = {"face_scale": 0.25, "chin_forward": 0.5, "brow_ridge": 0.5, "midface_depth": 0.45, "cheek_fullness": 0.45,
+FREE_SD = {"upper_lid_raise": 0.4, "inner_brow_raise": 0.35, "brow_lower": 0.3, "lip_stretch": 0.3,
+           "face_scale": 0.25, "chin_forward": 0.5, "brow_ridge": 0.5, "midface_depth": 0.45, "cheek_fullness": 0.45,
            "asym_eyes": 0.5, "asym_nose": 0.4, "asym_jaw": 0.35}
 # expression prototypes: action-unit-like modes at intensity 1 (FACS AU numbers in the comments)
 EXPRESSIONS_AU: dict[str, dict[str, float]] = {
