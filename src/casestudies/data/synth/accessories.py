@@ -7,6 +7,7 @@ are returned separately: they are drawn as a see-through layer, not into the z-b
 from __future__ import annotations
 
 import colorsys
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,9 @@ def tube(path: np.ndarray, radius: float, n_around: int = 6, closed: bool = Fals
     return v.reshape(-1, 3), _ring_tris(len(path), n_around, closed)
 
 
+@functools.lru_cache(maxsize=64)
 def _ring_tris(n_path: int, n_around: int, closed: bool) -> np.ndarray:
+    """Triangles of a ring-by-ring tube grid (read-only, cached: every garment and frame reuses them)."""
     tris = []
     rows = n_path if closed else n_path - 1
     for i in range(rows):
@@ -62,7 +65,9 @@ def _ring_tris(n_path: int, n_around: int, closed: bool) -> np.ndarray:
             j2 = (j + 1) % n_around
             a, b, c, d = i * n_around + j, i * n_around + j2, i2 * n_around + j, i2 * n_around + j2
             tris += [(a, c, b), (b, c, d)]
-    return np.array(tris, np.int32)
+    out = np.array(tris, np.int32)
+    out.flags.writeable = False
+    return out
 
 
 def _disc(centre: np.ndarray, ax: float, ay: float, n: int = 20, tilt: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

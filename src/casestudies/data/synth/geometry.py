@@ -28,7 +28,7 @@ EXPRESSION_SHAPES = ("smile", "mouth_open", "brow_raise")
 IDENTITY_MODES = ("face_scale", "midface_height", "nose_width", "mouth_width", "chin_forward", "brow_ridge",
                   "midface_depth", "jowls", "asym_eyes", "asym_nose", "asym_jaw")
 # action-unit-like modes driven by the expression knobs (FACS numbers in identity.EXPRESSIONS)
-N_INDIVIDUAL = 24  # a bank of smooth random shape fields: individual structure beyond the measurements
+N_INDIVIDUAL = 16  # a bank of smooth random shape fields: individual structure beyond the measurements
 INDIVIDUAL_MODES = tuple(f"individual_{k:02d}" for k in range(N_INDIVIDUAL))
 EXPRESSION_MODES = ("inner_brow_raise", "brow_lower", "upper_lid_raise", "cheek_raise", "nose_wrinkle",
                     "upper_lip_raise", "lip_corner_down", "lip_stretch", "lip_press")
@@ -478,11 +478,11 @@ class HeadModel:
 
         self.fh_z = grey_dilation(np.where(np.isfinite(fh), fh, -1.0), size=(3, 3)).astype(np.float32)
         # sparse, int16-quantised copy of the basis for the per-image blend: points a mode moves by
-        # more than 2 um, in steps of max|B_k| / 32000 (< 1 um)
+        # more than 10 um (a hundredth of a pixel at 256 px), in steps of max|B_k| / 32000 (< 1 um)
         offs, rows, vals, scales = [0], [], [], []
         for k in range(len(SHAPES)):
             bk = self.basis[:, :, k]
-            nz = np.nonzero(np.abs(bk).max(1) > 2e-6)[0]
+            nz = np.nonzero(np.abs(bk).max(1) > 1e-5)[0]
             sc = float(np.abs(bk).max()) / 32000 or 1.0
             rows.append(nz.astype(np.int32))
             vals.append(np.round(bk[nz] / sc).astype(np.int16))

@@ -60,7 +60,7 @@ GROWTH = np.array([
 AGEING_PER_DECADE = np.array([0.0, 0.006, 0.008, 0.012, 0.006, 0.004, 0.0, 0.0, 0.004, -0.05, 0.01])
 # free individual modes: standard deviation of the weight (eyelid aperture and brow shape too: the
 # action-unit modes at rest differ between people)
-INDIVIDUAL_SD = 0.45  # weight sd of each individual_* field (~1.5 mm rms at unit weight): ~3 mm rms summed
+INDIVIDUAL_SD = 0.55  # weight sd of each individual_* field (~1.5 mm rms at unit weight): ~3 mm rms summed
 FREE_SD = {"upper_lid_raise": 0.4, "inner_brow_raise": 0.35, "brow_lower": 0.3, "lip_stretch": 0.3,
            "face_scale": 0.25, "chin_forward": 0.5, "brow_ridge": 0.5, "midface_depth": 0.45, "cheek_fullness": 0.45,
            "asym_eyes": 0.5, "asym_nose": 0.4, "asym_jaw": 0.35}
@@ -115,15 +115,24 @@ def fit_modes(ratios: np.ndarray, reg: float = 0.01, steps: int = 2) -> np.ndarr
     lm0, blm, _ = _landmark_basis()
     m0 = _measure(lm0)
     target = ratios * m0
+    jac, normal = _jacobian(reg)
     w = np.zeros(blm.shape[-1])
-    eps = 1e-3
     for _ in range(steps):
-        lm = lm0 + blm @ w
-        m = _measure(lm)
-        jac = np.stack([(_measure(lm + blm[:, :, k] * eps) - m) / eps for k in range(len(w))], 1) / m0[:, None]
-        r = (target - m) / m0
-        w = w + np.linalg.solve(jac.T @ jac + reg * np.eye(len(w)), jac.T @ r - reg * w)
+        r = (target - _measure(lm0 + blm @ w)) / m0
+        w = w + np.linalg.solve(normal, jac.T @ r - reg * w)
     return np.clip(w, -3, 3)
+
+
+@functools.lru_cache(maxsize=4)
+def _jacobian(reg: float) -> tuple[np.ndarray, np.ndarray]:
+    """Relative measurement Jacobian of the fit modes at the template (finite differences, 1 mm steps
+    scaled) and its regularised normal matrix; the modes are near-linear in the measurements, so the
+    Gauss-Newton steps reuse it."""
+    lm0, blm, _ = _landmark_basis()
+    m0 = _measure(lm0)
+    eps = 1e-3
+    jac = np.stack([(_measure(lm0 + blm[:, :, k] * eps) - m0) / eps for k in range(blm.shape[-1])], 1) / m0[:, None]
+    return jac, jac.T @ jac + reg * np.eye(jac.shape[1])
 
 
 @functools.lru_cache(maxsize=4096)
