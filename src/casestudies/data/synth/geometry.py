@@ -451,6 +451,13 @@ class HeadModel:
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
         self.cavity = _cavity(tv, self.lm0, self.eye_vid)
         self.wrinkles, self.freckle_fields, self.red_mask, self.shadow_mask = _skin_maps(tv, self.lm0, brow_top)
+        # vertex subsets the per-image skin marks touch (everything else is left alone)
+        self.wrinkle_ids = np.nonzero(self.wrinkles > 1e-3)[0]
+        self.red_ids = np.nonzero(self.red_mask > 1e-3)[0]
+        self.shadow_ids = np.nonzero(self.shadow_mask > 1e-3)[0]
+        self.beard_ids = np.nonzero(self.beard_zone)[0]
+        self.lip_ids = np.nonzero(np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")]))[0]
+        self.brow_ids = np.nonzero(np.isin(self.labels, [FS.index("right_brow"), FS.index("left_brow")]))[0]
         # 64 candidate mole sites on the facial skin: (vertex ids within 4 mm, Gaussian weights, sd 1.2 mm)
         skin_front = np.nonzero((self.labels == FS.index("skin")) & (tv[:, 2] > self.lm0[0, 2]))[0]
         sites = np.random.default_rng(5).choice(skin_front, 64, replace=False)

@@ -118,58 +118,63 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
         # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
         alb = (tone.astype(np.float32)[None] * (head.skin_tint + td * head.skin_detail)
                + td * head.skin_red)
-    alb = _skin_marks(head, p, alb, labels)
+    alb = _skin_marks(head, p, alb.astype(np.float32))
     for vid, vv in zip(head.eye_vid, head.eye_v):
         # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
         alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
-    brow = np.isin(labels, [FS.index("right_brow"), FS.index("left_brow")])
+    brow = head.brow_ids
     bd = float(p["brow_density"])
     brow_rgb = np.minimum(hair_rgb * 0.5, tone * 0.45)  # brows darker than the hair and than the skin
     alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * brow_rgb
     return np.clip(alb, 0, 1).astype(np.float32)
 
 
-def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Texture beyond tone: age wrinkles, freckles, moles, redness, stubble shadow and makeup."""
+def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray) -> np.ndarray:
+    """Texture beyond tone (in place on the vertices each mark touches): age wrinkles, freckles, moles,
+    redness, stubble shadow and makeup."""
     tone = float(p["skin_tone"])
     age = float(p["age"])
     rng = np.random.default_rng([int(p["identity_seed"]), 0x3E])
-    shade = np.ones(len(alb), np.float32)
     # 1. wrinkles and creases deepen from 30 to 80 years
     wr = float(np.clip((age - 30) / 50, 0, 1))
     if wr > 0:
-        shade -= (0.28 * wr) * head.wrinkles
+        ids = head.wrinkle_ids
+        alb[ids] *= np.clip(1 - (0.28 * wr) * head.wrinkles[ids], 0.2, 1)[:, None]
     # 2. freckles: an identity's own pattern (two noise fields mixed at an angle of its seed), on nose and cheeks
     fr = float(p["freckles"])
+    th = rng.uniform(0, 2 * np.pi)
     if fr > 0:
-        th = rng.uniform(0, 2 * np.pi)
         f = np.cos(th) * head.freckle_fields[0] + np.sin(th) * head.freckle_fields[1]
         spots = np.clip(f - (2.2 - 1.2 * fr), 0, 0.6) * (0.3 + head.red_mask)
-        shade -= (0.45 * (1 - 0.6 * tone)) * spots
+        ids = np.nonzero(spots > 0)[0]
+        alb[ids] *= np.clip(1 - (0.45 * (1 - 0.6 * tone)) * spots[ids], 0.2, 1)[:, None]
     # 3. moles: up to six dark spots of 1-2 mm on the skin
     k = int(round(6 * float(p["moles"])))
     for site in rng.choice(len(head.mole_sites), k, replace=False):
         near, wt = head.mole_sites[site]
-        shade[near] -= np.float32(rng.uniform(0.35, 0.6)) * wt
-    out = alb * np.clip(shade, 0.2, 1)[:, None]
+        alb[near] *= np.clip(1 - np.float32(rng.uniform(0.35, 0.6)) * wt, 0.2, 1)[:, None]
     # 4. redness of cheeks and nose; 5. stubble shadow; 6. makeup (lipstick, eye shadow, blush)
     red = float(p["redness"]) * (1 - 0.7 * tone)
     if red > 0:
-        out = out * (1 - 0.18 * red * head.red_mask[:, None] * np.array([0.0, 1.0, 0.8], np.float32))
+        ids = head.red_ids
+        alb[ids] *= 1 - 0.18 * red * head.red_mask[ids, None] * np.array([0.0, 1.0, 0.8], np.float32)
     st = float(p["stubble"])
     if st > 0:
-        m = head.beard_zone.astype(np.float32) * st * 0.35 * (0.7 + 0.3 * head.freckle_fields[0].clip(-1, 1))
-        out = out * (1 - m[:, None] * np.array([0.55, 0.6, 0.6], np.float32))
+        ids = head.beard_ids
+        m = st * 0.35 * (0.7 + 0.3 * head.freckle_fields[0, ids].clip(-1, 1))
+        alb[ids] *= 1 - m[:, None] * np.array([0.55, 0.6, 0.6], np.float32)
     mk = float(p["makeup"])
     if mk > 0:
-        lips = np.isin(labels, [FS.index("top_lip"), FS.index("bottom_lip")])
+        lips = head.lip_ids
         lip_rgb = np.array([0.62, 0.12, 0.2]) * (0.7 + 0.3 * rng.random())
-        out[lips] = out[lips] * (1 - 0.7 * mk) + 0.7 * mk * lip_rgb
+        alb[lips] = alb[lips] * (1 - 0.7 * mk) + 0.7 * mk * lip_rgb
         eye_rgb = accessory_rgb(rng.random(), 0.35, 0.35)
-        a = (0.5 * mk * head.shadow_mask)[:, None]
-        out = out * (1 - a) + a * eye_rgb
-        out = out * (1 - 0.12 * mk * head.red_mask[:, None] * np.array([0.0, 1.0, 0.7], np.float32))
-    return out.astype(np.float32)
+        ids = head.shadow_ids
+        a = (0.5 * mk * head.shadow_mask[ids])[:, None]
+        alb[ids] = alb[ids] * (1 - a) + a * eye_rgb
+        ids = head.red_ids
+        alb[ids] *= 1 - 0.12 * mk * head.red_mask[ids, None] * np.array([0.0, 1.0, 0.7], np.float32)
+    return alb
 
 
 def _deform(head: HeadModel, w: np.ndarray, b: float) -> np.ndarray:
