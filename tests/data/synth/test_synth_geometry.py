@@ -35,3 +35,17 @@ def test_other_landmarks_keep_their_definitions():
     assert (lm[[48, 54], 1] < lm[33, 1]).all() and lm[51, 1] > lm[57, 1]
     # chin (8) the lowest jaw point, on the midline
     assert lm[8, 1] == lm[:17, 1].min() and abs(lm[8, 0]) < 2 * MM
+
+
+def test_brow_points_are_on_the_upper_edge_of_the_brow():
+    from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
+
+    head = head_model()
+    v = head.points0[: head.n_template]
+    lm = v[head.lm_vid]
+    _, _, raw = load_template()
+    for idx, cls in ((range(17, 22), "right_brow"), (range(22, 27), "left_brow")):
+        brow = v[head.labels == FS.index(cls)]
+        for i in idx:
+            col = brow[np.abs(brow[:, 0] - raw[i, 0]) < 2 * MM]  # the brow's column at the template point
+            assert lm[i, 1] >= col[:, 1].max() - 0.1 * MM and lm[i, 1] > raw[i, 1] + 1.5 * MM, i

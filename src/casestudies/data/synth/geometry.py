@@ -337,13 +337,32 @@ def ibug_nose(v: np.ndarray, lm: np.ndarray) -> np.ndarray:
     return out
 
 
+def ibug_brows(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Brow points (17-26) moved to their iBUG definition, the upper edge of the brow.
+
+    menpo3d's points lie along the brow's middle, 0.05 outer-eye distances below where dlib's predictor
+    puts them on our renders; each becomes the highest brow-labelled vertex at its x (about 4 mm up).
+    The jaw contour (0-16) is left on the 3D jaw line: dlib puts it 0.06-0.09 further out, the visible
+    outline of a turned face, which is a view-dependent annotation convention, not a point on the mesh.
+    """
+    out = lm.copy()
+    for k, cls in ((range(17, 22), "right_brow"), (range(22, 27), "left_brow")):
+        brow = v[labels == FS.index(cls)]
+        for i in k:
+            col = brow[np.abs(brow[:, 0] - lm[i, 0]) < 2 * MM]
+            if len(col):
+                out[i] = col[np.argmax(col[:, 1])]
+    return out
+
+
 class HeadModel:
     """Neutral geometry and the blend-shape basis; build once with ``head_model()``."""
 
     def __init__(self) -> None:
         v, tris, lm = load_template()
         reg = np.load(REGIONS_PATH)
-        self.lm0 = ibug_nose(v.astype(np.float64), lm.astype(np.float64))
+        self.lm0 = ibug_brows(v.astype(np.float64), ibug_nose(v.astype(np.float64), lm.astype(np.float64)),
+                                reg["labels"])
         self.n_template = len(v)
         self.template_tris = tris
         self.labels = reg["labels"].astype(np.uint8)
