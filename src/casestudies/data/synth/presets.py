@@ -56,7 +56,7 @@ EXPRESSION_SET = tuple(e for e in EXPRESSIONS if e != "neutral")
 _COMMON = {
     "yaw": ("normal", 0, 25), "pitch": ("normal", 0, 10), "roll": ("normal", 0, 7),
     "gaze_yaw": ("normal", 0, 12), "gaze_pitch": ("normal", 0, 8),
-    "identity_seed": ("integer", 0, 2**31 - 1), "individuality": ("const", 1.0),
+    "identity_seed": ("integer", 0, 2**31 - 1), "individuality": ("const", 0.75),  # see docs: identity vs realism
     "population": _even(POPULATIONS), "sex": ("mixture", ((0.5, ("const", 0.0)), (0.5, ("const", 1.0)))),
     "age": ("mixture", ((0.08, ("uniform", 4, 12)), (0.1, ("uniform", 12, 18)), (0.62, ("uniform", 18, 60)),
                         (0.2, ("uniform", 60, 85)))),
