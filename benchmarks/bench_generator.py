@@ -1,10 +1,297 @@
-"""Synthetic face generator benchmark: images/s with every label and hair, peak RSS per worker, and
-Haar-cascade realism by yaw bin with an 8x8 gallery per preset (written to benchmarks/_out/).
+"""Generator benchmark: throughput (all labels, hair), Haar-cascade realism, and (with the optional
+``bench`` extra: ``pip install dlib-bin face_recognition_models``) identity and realism as a face
+recognition model trained on real photos sees them.
 
-    python benchmarks/bench_generator.py [--sizes 128 256] [--workers 2] [--realism-n 200]
+    python benchmarks/bench_generator.py --n 240 [--sizes 128 256] [--workers 2] [--skip-dlib]
+
+Throughput renders complete samples (every layer and label) in memory on ``--workers`` spawned
+processes with pinned threads, after a warm-up; ``--disk`` also writes them. It reports wall-clock
+images/s and CPU-ms per image (which survives a loaded machine). Realism runs OpenCV's Haar
+frontal-face cascade on renders of each preset and reports the detection rate by |yaw| bin; a
+detection counts when its box contains the nose-tip landmark. An 8x8 gallery per preset goes to
+``--out``. The dlib part (``dlib_identity`` / ``dlib_realism``) is skipped with a message when dlib
+is not installed.
 """
 
-from casestudies.data.synth.bench import main
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from casestudies.data.synth.disk import render_index, write_sample
+from casestudies.data.synth.presets import PRESETS
+from casestudies.threads import pin_worker, pinned_env
+
+YAW_BINS = (0, 10, 20, 30, 45, 90)
+
+
+def _warm(args: tuple) -> int:
+    preset, size = args
+    render_index(preset, 999, 0, size)
+    return os.getpid()
+
+
+def _render(args: tuple) -> tuple[int, float, float]:
+    preset, seed, idx, size, out = args
+    t0 = time.process_time()
+    s = render_index(preset, seed, idx, size)
+    if out:
+        write_sample(Path(out), idx, s)
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, time.process_time() - t0
+
+
+def throughput(preset: str, size: int, n: int, workers: int, disk: bool = False) -> dict:
+    """Images/s over ``n`` renders on ``workers`` processes, and the peak RSS (MiB) of each worker."""
+    with pinned_env(1), tempfile.TemporaryDirectory() as tmp, \
+            mp.get_context("spawn").Pool(workers, initializer=pin_worker) as pool:
+        pool.map(_warm, [(preset, size)] * (workers * 2), chunksize=1)
+        jobs = [(preset, 0, i, size, tmp if disk else "") for i in range(n)]
+        t0 = time.perf_counter()
+        res = pool.map(_render, jobs, chunksize=4)
+        dt = time.perf_counter() - t0
+    rss: dict[int, float] = {}
+    for pid, r, _ in res:
+        rss[pid] = max(rss.get(pid, 0.0), r)
+    cpu = sum(c for _, _, c in res)
+    # images per CPU-second x workers: what the workers reach on otherwise idle cores
+    return {"preset": preset, "size": size, "n": n, "workers": workers, "disk": disk, "seconds": dt,
+            "images_per_s": n / dt, "cpu_ms_per_image": 1e3 * cpu / n, "images_per_s_if_cores_idle": workers * n / cpu,
+            "peak_rss_mib_per_worker": sorted(rss.values())}
+
+
+def haar_detector() -> cv2.CascadeClassifier:
+    path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+    det = cv2.CascadeClassifier(str(path))
+    if det.empty():
+        raise FileNotFoundError(path)
+    return det
+
+
+def detected(det: cv2.CascadeClassifier, s: dict) -> bool:
+    """Whether a Haar detection box contains the nose tip (iBUG 30)."""
+    grey = cv2.cvtColor(s["image"], cv2.COLOR_RGB2GRAY)
+    min_side = max(12, s["image"].shape[0] // 8)
+    boxes = det.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=3, minSize=(min_side, min_side))
+    x, y = s["landmarks"][30]
+    return any(bx <= x <= bx + bw and by <= y <= by + bh for bx, by, bw, bh in boxes)
+
+
+def realism(preset: str, size: int, n: int, out_dir: Path | None) -> dict:
+    """Haar detection rate by |yaw| bin over ``n`` renders; saves an 8x8 gallery PNG to ``out_dir``."""
+    det = haar_detector()
+    yaws, hits, tiles, tones = [], [], [], []
+    for i in range(n):
+        s = render_index(preset, 0, i, size)
+        yaws.append(abs(s["meta"]["pose"]["yaw"]))
+        tones.append(s["meta"]["params"]["skin_tone"])
+        hits.append(detected(det, s))
+        if len(tiles) < 64:
+            tiles.append(s["image"])
+    yaws_a, hits_a = np.array(yaws), np.array(hits)
+    rates = {}
+    for lo, hi in zip(YAW_BINS[:-1], YAW_BINS[1:]):
+        m = (yaws_a >= lo) & (yaws_a < hi)
+        rates[f"{lo}-{hi}"] = {"n": int(m.sum()), "rate": float(hits_a[m].mean()) if m.any() else None}
+    front = yaws_a < 20
+    tones_a = np.array(tones)
+    by_tone = {}
+    for lo, hi in ((0.0, 0.5), (0.5, 1.01)):
+        m = front & (tones_a >= lo) & (tones_a < hi)
+        by_tone[f"{lo:g}-{min(hi, 1):g}"] = {"n": int(m.sum()), "rate": float(hits_a[m].mean()) if m.any() else None}
+    out = {"preset": preset, "size": size, "n": n, "by_abs_yaw": rates,
+           "rate_abs_yaw_lt_20": float(hits_a[front].mean()) if front.any() else None,
+           "abs_yaw_lt_20_by_skin_tone": by_tone,
+           "is_standin": PRESETS[preset].is_standin}
+    if out_dir is not None and tiles:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        while len(tiles) < 64:
+            tiles.append(np.zeros_like(tiles[0]))
+        grid = np.concatenate([np.concatenate(tiles[r * 8:(r + 1) * 8], 1) for r in range(8)], 0)
+        label = f"{preset} (STAND-IN, not real data)" if PRESETS[preset].is_standin else preset
+        cv2.putText(grid, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.imwrite(str(out_dir / f"gallery_{preset}.png"), grid[..., ::-1])
+        out["gallery"] = str(out_dir / f"gallery_{preset}.png")
+    return out
+
+
+# --- dlib: identity and realism as a model trained on real photos sees them (optional `bench` extra) ---
+SAME_PERSON = 0.6  # dlib's documented same-person threshold on the 128-D descriptor distance
+
+
+def dlib_models():
+    """(detector, 68-point predictor, face descriptor) from dlib + face_recognition_models, or a reason string."""
+    import importlib.util
+
+    try:
+        import dlib
+    except ImportError:
+        return "dlib is not installed (pip install -e '.[bench]' or pip install dlib-bin face_recognition_models)"
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        return "face_recognition_models is not installed (pip install face_recognition_models)"
+    models = Path(list(spec.submodule_search_locations)[0]) / "models"
+    try:
+        return (dlib.get_frontal_face_detector(),
+                dlib.shape_predictor(str(models / "shape_predictor_68_face_landmarks.dat")),
+                dlib.face_recognition_model_v1(str(models / "dlib_face_recognition_resnet_model_v1.dat")))
+    except RuntimeError as e:
+        return f"dlib models could not be loaded: {e}"
+
+
+def _dlib_face(models, img: np.ndarray, lms: np.ndarray):
+    """(detected, 68x2 predicted points, 128-D descriptor) for the face whose labelled landmarks are ``lms``.
+
+    The detection whose box holds the labelled nose tip is used; without one, a box around the labelled
+    landmarks (so every face gets points and a descriptor, and detection is counted separately).
+    """
+    import dlib
+
+    det, pred, rec = models
+    x, y = lms[30]
+    hit = [r for r in det(img, 1) if r.left() <= x <= r.right() and r.top() <= y <= r.bottom()]
+    if hit:
+        rect = hit[0]
+    else:
+        lo, hi = lms.min(0), lms.max(0)
+        rect = dlib.rectangle(int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1]))
+    shape = pred(img, rect)
+    pts = np.array([[shape.part(i).x, shape.part(i).y] for i in range(68)], np.float32)
+    return bool(hit), pts, np.array(rec.compute_face_descriptor(img, shape))
+
+
+def _pair_share(desc: np.ndarray, groups: np.ndarray, same: bool) -> tuple[float, int]:
+    d = np.linalg.norm(desc[:, None] - desc[None], axis=-1)
+    iu = np.triu_indices(len(desc), 1)
+    sel = (groups[iu[0]] == groups[iu[1]]) == same
+    return float((d[iu][sel] < SAME_PERSON).mean()) if sel.any() else float("nan"), int(sel.sum())
+
+
+def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: int) -> dict:
+    """Share of different-face pairs under the same-person threshold (``n`` near-frontal faces, one
+    identity each), and of same-identity pairs under it (``n_ids`` identities x ``per_id`` renders with
+    new pose, light, expression, hair cut and background)."""
+    from casestudies.data.synth.disk import image_seeds
+    from casestudies.data.synth.presets import sample_params
+    from casestudies.data.synth.render import render_sample
+
+    desc, i = [], 0
+    while len(desc) < n:
+        s = render_index(preset, 0, i, size)
+        i += 1
+        if abs(s["meta"]["pose"]["yaw"]) < 20 and s["meta"]["params"]["mask"] == "none":
+            desc.append(_dlib_face(models, s["image"], s["landmarks"])[2])
+    diff, n_diff = _pair_share(np.array(desc), np.arange(len(desc)), same=False)
+    desc2, groups = [], []
+    for k in range(n_ids):
+        for j in range(per_id):
+            rng, rseed = image_seeds(1, 1000 * k + j, preset)
+            p = sample_params(preset, rng, identity_seed=10_000 + k) | {"mask": "none"}
+            s = render_sample(p, size=size, seed=rseed, domain=preset)
+            desc2.append(_dlib_face(models, s["image"], s["landmarks"])[2])
+            groups.append(k)
+    same, n_same = _pair_share(np.array(desc2), np.array(groups), same=True)
+    return {"preset": preset, "size": size, "n_faces": len(desc), "different_pairs": n_diff,
+            "share_different_pairs_same_person": diff, "identities": n_ids, "renders_per_identity": per_id,
+            "same_pairs": n_same, "share_same_identity_pairs_same_person": same, "threshold": SAME_PERSON}
+
+
+def dlib_realism(models, preset: str, size: int, n: int) -> dict:
+    """dlib HOG detection rate by |yaw| bin, and the 68-point NME between dlib's predictor and our labels
+    (mean point distance / outer-eye-corner distance 36-45, per image), with the mean signed offset of
+    each point (dlib - label, in units of that distance; x = image right, y = image down)."""
+    yaws, hits, nme, offs = [], [], [], []
+    for i in range(n):
+        s = render_index(preset, 0, i, size)
+        yaw = abs(s["meta"]["pose"]["yaw"])
+        hit, pts, _ = _dlib_face(models, s["image"], s["landmarks"])
+        yaws.append(yaw)
+        hits.append(hit)
+        if hit and yaw < 30:
+            lm = s["landmarks"]
+            iod = float(np.linalg.norm(lm[36] - lm[45]))
+            nme.append(float(np.linalg.norm(pts - lm, axis=1).mean() / iod))
+            offs.append((pts - lm) / iod)
+    yaws_a, hits_a = np.array(yaws), np.array(hits)
+    rates = {}
+    for lo, hi in zip(YAW_BINS[:-1], YAW_BINS[1:]):
+        m = (yaws_a >= lo) & (yaws_a < hi)
+        rates[f"{lo}-{hi}"] = {"n": int(m.sum()), "rate": float(hits_a[m].mean()) if m.any() else None}
+    off = np.array(offs).mean(0) if offs else np.zeros((68, 2))
+    return {"preset": preset, "size": size, "n": n, "detect_by_abs_yaw": rates,
+            "detect_abs_yaw_lt_30": float(hits_a[yaws_a < 30].mean()),
+            "median_nme_abs_yaw_lt_30": float(np.median(nme)) if nme else None,
+            "mean_offset_per_point": off.round(4).tolist(),
+            "nose_tip_offset_y": float(off[30, 1]), "nose_tip_offset_sd_y": float(np.array(offs)[:, 30, 1].std()) if offs else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
+    ap.add_argument("--n", type=int, default=240, help="images per throughput measurement")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--disk", action="store_true", help="also write every sample to a temporary directory")
+    ap.add_argument("--realism-n", type=int, default=200, help="renders per preset for the Haar check")
+    ap.add_argument("--realism-size", type=int, default=128)
+    ap.add_argument("--presets", nargs="+", default=sorted(PRESETS))
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/_out"))
+    ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--skip-realism", action="store_true")
+    ap.add_argument("--skip-dlib", action="store_true", help="skip the dlib identity / realism measurements")
+    ap.add_argument("--dlib-n", type=int, default=200, help="near-frontal faces for the identity measurement")
+    ap.add_argument("--dlib-size", type=int, default=256)
+    ap.add_argument("--dlib-ids", type=int, default=20, help="identities rendered several times each")
+    ap.add_argument("--dlib-per-id", type=int, default=5)
+    args = ap.parse_args(argv)
+    results: dict = {"speed": [], "realism": [], "load_avg_at_start": os.getloadavg()}
+    if not args.skip_speed:
+        for size in args.sizes:
+            r = throughput("synthetic", size, args.n, args.workers, args.disk)
+            results["speed"].append(r)
+            print(f"speed {size}px x{args.workers} workers{' +disk' if args.disk else ''}: "
+                  f"{r['images_per_s']:.1f} img/s wall ({r['cpu_ms_per_image']:.1f} CPU-ms/image -> "
+                  f"{r['images_per_s_if_cores_idle']:.1f} img/s on idle cores), "
+                  f"peak RSS/worker {max(r['peak_rss_mib_per_worker']):.0f} MiB")
+    if not args.skip_realism:
+        for preset in args.presets:
+            r = realism(preset, args.realism_size, args.realism_n, args.out)
+            results["realism"].append(r)
+            bins = ", ".join(f"{k}: {v['rate']:.2f} (n={v['n']})" for k, v in r["by_abs_yaw"].items() if v["rate"] is not None)
+            tone = ", ".join(f"{k}: {v['rate']:.2f}" for k, v in r["abs_yaw_lt_20_by_skin_tone"].items() if v["rate"] is not None)
+            print(f"haar {preset}: |yaw|<20 {r['rate_abs_yaw_lt_20']:.2f} (by skin tone {tone}); by |yaw| bin {bins}")
+    if not args.skip_dlib:
+        models = dlib_models()
+        if isinstance(models, str):
+            print(f"dlib measurements skipped: {models}")
+            results["dlib_skipped"] = models
+        else:
+            results["dlib_identity"], results["dlib_realism"] = [], []
+            for preset in args.presets:
+                r = dlib_identity(models, preset, args.dlib_size, args.dlib_n, args.dlib_ids, args.dlib_per_id)
+                results["dlib_identity"].append(r)
+                print(f"dlib identity {preset} {args.dlib_size}px: different faces judged the same person "
+                      f"{r['share_different_pairs_same_person']:.3f} ({r['different_pairs']} pairs); same identity "
+                      f"judged the same {r['share_same_identity_pairs_same_person']:.3f} ({r['same_pairs']} pairs)")
+                r = dlib_realism(models, preset, args.dlib_size, args.dlib_n)
+                results["dlib_realism"].append(r)
+                bins = ", ".join(f"{k}: {v['rate']:.2f}" for k, v in r["detect_by_abs_yaw"].items() if v["rate"] is not None)
+                print(f"dlib realism {preset} {args.dlib_size}px: detection |yaw|<30 {r['detect_abs_yaw_lt_30']:.2f} "
+                      f"({bins}); median NME {r['median_nme_abs_yaw_lt_30']:.4f}; nose tip dy "
+                      f"{r['nose_tip_offset_y']:+.3f} (sd {r['nose_tip_offset_sd_y']:.3f})")
+    results["load_avg_at_end"] = os.getloadavg()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_generator.json").write_text(json.dumps(results, indent=1))
+    print(f"load average {results['load_avg_at_start']} -> {results['load_avg_at_end']} (shared machine)")
+    return 0
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

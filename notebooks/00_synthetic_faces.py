@@ -15,15 +15,21 @@
 # landmark-anchored blend shapes, eyeballs, hair strands and accessories) with a numba z-buffer
 # rasteriser. Every label comes from the same render: segmentation (FaceSynthetics' 19 classes),
 # soft alpha with sub-pixel hair, foreground/background layers, 68 landmarks with visibility, pupils,
-# gaze, head pose, camera, depth and normals. The presets `standin_real_a` and `standin_real_b` are
-# **stand-ins** for real datasets (shifted domains with rough human-style labels), never real data.
-# Details, ranges and speed figures: `docs/generator.md`.
+# gaze, head pose, camera, depth and normals. Faces are a population: an identity space with sex, age and
+# population variation from published facial anthropometry, individual structure and asymmetry, seeded
+# by `identity_seed`; expressions with an intensity; hair styles; garments; skin that ages.
+# The presets `standin_real_a` and `standin_real_b` are **stand-ins** for real datasets (shifted domains
+# with rough human-style labels), never real data. Details, sources, ranges and measured figures:
+# `docs/generator.md`.
 
 # %% tags=["parameters"]
 size = 160  # render resolution of the galleries, pixels (the study trains at 128-256)
 seed = 0  # set seed: image i of a preset is the same everywhere for the same seed
 n_gallery = 16  # images per preset gallery
 explorer_size = 192  # resolution of the interactive explorer's render
+n_identities = 4  # rows of the identity grid
+identity_cols = 6  # renders per identity (new pose, light, expression, scene)
+sweep_population = "european"  # population of the age and sex sweep
 
 # %%
 import matplotlib.pyplot as plt
@@ -56,6 +62,66 @@ plt.show()
 for preset in ("synthetic", "standin_real_a", "standin_real_b"):
     fig, ax = plt.subplots(figsize=(14, 4))
     ax.imshow(viz.preset_gallery(preset, n_gallery, size, seed))
+    ax.set_title(preset + ("  (STAND-IN, not real data)" if preset.startswith("standin") else ""))
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Identities
+# One row per `identity_seed`; each column draws the same person again from `synthetic`: new head pose,
+# light, expression, accessories and scene. The shape, skin marks and hair stay those of the identity.
+
+# %%
+fig, ax = plt.subplots(figsize=(14, 2.4 * n_identities))
+ax.imshow(viz.identity_grid(n_identities, identity_cols, size, seed=seed))
+ax.set_title("same identity per row")
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Age and sex
+# Mean faces (`individuality = 0`) of one population: women above, men below, ages 5 to 80. Growth
+# follows the published fractions of adult size (the face small under an adult-sized cranium), ageing
+# adds jowls, thinner lips, wrinkles and grey hair.
+
+# %%
+fig, ax = plt.subplots(figsize=(14, 4.4))
+ax.imshow(viz.age_sex_sweep(population=sweep_population, size=size))
+ax.set_title(f"{sweep_population}: ages 5, 10, 15, 25, 40, 60, 80")
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# Mean adult faces of the five population groups (women above, men below), from the population ratios
+# of the anthropometric measurements and typical skin tones.
+
+# %%
+fig, ax = plt.subplots(figsize=(11, 4.4))
+ax.imshow(viz.population_grid(size=size))
+ax.set_title("african, east_asian, european, middle_eastern, south_asian")
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Expressions at three intensities
+# Columns: neutral, happy, sad, surprise, anger, disgust, fear (FACS action-unit prototypes); rows:
+# `expression_intensity` 0.3, 0.6 and 1.0.
+
+# %%
+fig, ax = plt.subplots(figsize=(14, 6.4))
+ax.imshow(viz.expression_grid((0.3, 0.6, 1.0), size=size))
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Scene pools
+# The background layer of the first images of each preset. The presets draw photographs from disjoint
+# pools (stand-ins never share a photograph with `synthetic`); the ambient light takes the scene's colour.
+
+# %%
+for preset in ("synthetic", "standin_real_a", "standin_real_b"):
+    fig, ax = plt.subplots(figsize=(14, 2))
+    ax.imshow(viz.scene_pool(preset, 8, 96, seed))
     ax.set_title(preset + ("  (STAND-IN, not real data)" if preset.startswith("standin") else ""))
     ax.axis("off")
 plt.show()

@@ -203,9 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     except UnknownNameError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyError as e:  # registries not yet on names.lookup (data/synth/presets.py)
-        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
-        return 2
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def test_cli_run_writes_a_set(tmp_path):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(["--preset", "synthetic", "--n", "2", "--size", "32", "--seed", "3",
-                              "--out", str(tmp_path / "o"), "--no-progress"])
+                              "--out", str(tmp_path / "o"), "--no-progress", "--workers", "1"])
     assert run(args) == 0
     assert read_manifest(tmp_path / "o")["n"] == 2
     assert (tmp_path / "o" / "000001_seg.png").exists()
@@ -113,3 +113,39 @@ def test_concurrent_cache_requests_generate_once(tmp_path, monkeypatch):
         t.join()
     assert len(calls) == 1 and out[0] == out[1] and (out[0] / "manifest.json").exists()
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
+
+
+def test_unguarded_script_with_workers_fails_instead_of_hanging(tmp_path):
+    """A plain script (no ``if __name__ == "__main__":``) asking for a set with workers=2: every spawned
+    worker re-runs it and used to wait forever on the lock its parent holds."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("from casestudies.data.synth.disk import cached_dataset\n"
+                      "print(cached_dataset('synthetic', 0, 4, 32, workers=2))\n")
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    env = os.environ | {"CASESTUDIES_CACHE": str(tmp_path / "cache"),
+                        "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    assert 'if __name__ == "__main__":' in r.stderr and "unguarded.py" in r.stderr
+    assert not (tmp_path / "cache" / f"synthetic_seed0_n4_32px_v{GENERATOR_VERSION}" / "manifest.json").exists()
+
+
+def test_cli_defaults_to_one_worker_per_core(tmp_path, monkeypatch, capsys):
+    from casestudies.data.synth import disk
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--preset", "synthetic", "--n", "1", "--size", "32", "--out", str(tmp_path / "o"),
+                              "--no-progress"])
+    assert args.workers is None
+    monkeypatch.setattr(disk, "default_workers", lambda: 1)  # the test itself stays single-process
+    assert run(args) == 0 and "1 workers" in capsys.readouterr().out
+    monkeypatch.undo()
+    import os
+
+    assert disk.default_workers() == len(os.sched_getaffinity(0))

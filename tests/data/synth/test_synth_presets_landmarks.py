@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from casestudies.data.synth.presets import LANDMARK_MAX_FACE_ANGLE, face_angle, sample_params
+from casestudies.data.synth.presets import EXPRESSION_SET, LANDMARK_MAX_FACE_ANGLE, face_angle, sample_params
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,9 @@ def test_ten_percent_clear_glasses_and_no_sunglasses(draws):
 
 
 def test_expression_mixture_60_strong_20_weak_20_neutral(draws):
-    intensity = np.array([max(p["smile"], p["mouth_open"], p["brow_raise"]) for p in draws])
+    intensity = np.array([p["expression_intensity"] for p in draws])
+    assert all((p["expression"] == "neutral") == (p["expression_intensity"] == 0) for p in draws)
+    assert {p["expression"] for p in draws} == {*EXPRESSION_SET, "neutral"}
     strong = (intensity >= 0.7) & (intensity <= 1.0)
     weak = (intensity >= 0.1) & (intensity <= 0.3)
     assert abs(strong.mean() - 0.6) < 0.03

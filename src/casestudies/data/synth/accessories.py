@@ -7,6 +7,7 @@ are returned separately: they are drawn as a see-through layer, not into the z-b
 from __future__ import annotations
 
 import colorsys
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,9 @@ def tube(path: np.ndarray, radius: float, n_around: int = 6, closed: bool = Fals
     return v.reshape(-1, 3), _ring_tris(len(path), n_around, closed)
 
 
+@functools.lru_cache(maxsize=64)
 def _ring_tris(n_path: int, n_around: int, closed: bool) -> np.ndarray:
+    """Triangles of a ring-by-ring tube grid (read-only, cached: every garment and frame reuses them)."""
     tris = []
     rows = n_path if closed else n_path - 1
     for i in range(rows):
@@ -62,7 +65,9 @@ def _ring_tris(n_path: int, n_around: int, closed: bool) -> np.ndarray:
             j2 = (j + 1) % n_around
             a, b, c, d = i * n_around + j, i * n_around + j2, i2 * n_around + j, i2 * n_around + j2
             tris += [(a, c, b), (b, c, d)]
-    return np.array(tris, np.int32)
+    out = np.array(tris, np.int32)
+    out.flags.writeable = False
+    return out
 
 
 def _disc(centre: np.ndarray, ax: float, ay: float, n: int = 20, tilt: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -187,26 +192,63 @@ def face_mask(head: HeadModel, pts: np.ndarray, rgb: np.ndarray) -> Piece:
     return _piece(pts[part.start:part.stop], part.tris, rgb, "facewear", MAT_CLOTH)
 
 
-def clothing(kind: str, rgb: np.ndarray, stripes: float) -> Piece:
-    """Torso from the neck base to below the shoulders (moves with the body, not the head)."""
-    ys = np.linspace(-0.122, -0.42, 12)
+def _annulus(y: float, r_in: tuple[float, float], r_out: tuple[float, float], z0: float,
+             n: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """A flat elliptic ring at height ``y`` (radii (x, z) inside and outside), centred at ``z0``."""
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ring = [np.stack([r[0] * np.cos(ang), np.full_like(ang, y), r[1] * np.sin(ang) + z0], -1) for r in (r_in, r_out)]
+    return np.concatenate(ring), _ring_tris(2, n, False)
+
+
+def clothing(kind: str, rgb: np.ndarray, stripes: float, second: np.ndarray | None = None) -> Piece:
+    """Torso garment from the neck base to below the shoulders (moves with the body, not the head).
+
+    ``tshirt`` (crew neck), ``collar`` (shirt collar ring), ``hoodie`` (thicker, hood lying round the neck),
+    ``jacket`` (open front showing a shirt of colour ``second``, collar), ``turtleneck`` (high, tight).
+    A yoke ring closes the gap between the neck and the neckline, so nothing inside the garment shows.
+    """
+    second = np.array([0.85, 0.85, 0.82]) if second is None else second
+    top = {"turtleneck": -0.106, "tshirt": -0.128, "collar": -0.122, "hoodie": -0.125, "jacket": -0.125}[kind]
+    bulk = 0.012 if kind in ("hoodie", "jacket") else 0.0
+    ys = np.linspace(top, -0.42, 13)
     ang = np.linspace(0, 2 * np.pi, 32, endpoint=False)
-    s = np.clip((-0.14 - ys) / 0.09, 0, 1)
-    s = s * s * (3 - 2 * s)
-    rx = 0.062 + (0.215 - 0.062) * s
-    rz = 0.058 + (0.115 - 0.058) * s
-    v = np.stack([rx[:, None] * np.cos(ang), np.repeat(ys[:, None], len(ang), 1), rz[:, None] * np.sin(ang) - 0.005], -1).reshape(-1, 3)
+    sh = np.clip((-0.14 - ys) / 0.09, 0, 1)
+    sh = sh * sh * (3 - 2 * sh)
+    neck_rx, neck_rz = (0.056, 0.052) if kind == "turtleneck" else (0.060, 0.056)
+    rx = neck_rx + (0.215 + bulk - neck_rx) * sh
+    rz = neck_rz + (0.115 + bulk - neck_rz) * sh
+    v = np.stack([rx[:, None] * np.cos(ang), np.repeat(ys[:, None], len(ang), 1), rz[:, None] * np.sin(ang) - 0.005], -1)
+    if kind == "tshirt":  # the crew neckline dips 2 cm at the front
+        front = np.clip(np.sin(ang), 0, None) ** 2
+        v[0, :, 1] -= 0.02 * front
+    v = v.reshape(-1, 3)
     t = _ring_tris(len(ys), len(ang), False)
     alb = np.tile(rgb, (len(v), 1))
-    if stripes > 0.5:
+    if stripes > 0.5 and kind in ("tshirt", "turtleneck"):
         band = (np.floor(v[:, 1] / 0.025) % 2 == 0)
         alb[band] *= 0.55
+    if kind == "jacket":  # open front: a V of shirt between the lapels
+        half = 0.012 + 0.35 * np.clip(top - v[:, 1], 0, None)
+        alb[(v[:, 2] > 0.02) & (np.abs(v[:, 0]) < half)] = second
     verts, tris, albs = [v], [t], [alb]
-    if kind == "collar":
-        path = np.stack([0.066 * np.cos(ang), np.full_like(ang, -0.118), 0.062 * np.sin(ang) - 0.005], -1)
+
+    def add(pv: np.ndarray, pt: np.ndarray, col: np.ndarray) -> None:
+        tris.append(pt + sum(len(x) for x in verts))
+        verts.append(pv)
+        albs.append(np.tile(col, (len(pv), 1)))
+
+    # the yoke: from just inside the neck tube to the neckline
+    add(*_annulus(top - (0.02 if kind == "tshirt" else 0.0) + 0.001, (0.046, 0.042), (rx[0], rz[0]), -0.005), rgb * 0.8)
+    neck = (0.052, 0.048)  # the neck tube's radii (geometry.HeadModel): collars hug it, leaving no gap
+    if kind in ("collar", "jacket"):
+        path = np.stack([(neck[0] + 0.0095) * np.cos(ang), np.full_like(ang, top + 0.006), (neck[1] + 0.0095) * np.sin(ang) - 0.003], -1)
         cv, ct = tube(path, 9 * MM, 6, closed=True)
-        verts.append(cv)
-        tris.append(ct + len(v))
-        albs.append(np.tile(rgb * 1.1, (len(cv), 1)))
+        add(cv, ct, (second if kind == "collar" else rgb) * 1.05)
+    if kind == "hoodie":  # the hood lying round the back of the neck
+        w = 0.5 + 0.5 * np.clip(-np.sin(ang), 0, None)
+        path = np.stack([(neck[0] + 0.017 + 0.02 * w) * np.cos(ang), top + 0.004 + 0.015 * w,
+                         (neck[1] + 0.017 + 0.03 * w) * np.sin(ang) - 0.003 - 0.012 * w], -1)
+        cv, ct = tube(path, 16 * MM, 8, closed=True)
+        add(cv, ct, rgb * 0.9)
     return Piece(np.concatenate(verts).astype(np.float32), np.concatenate(tris).astype(np.int32),
                  np.clip(np.concatenate(albs), 0, 1).astype(np.float32), FS.index("clothing"), MAT_CLOTH, True)

@@ -13,18 +13,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, default=256, help="image side, pixels")
     parser.add_argument("--seed", type=int, default=0, help="set seed (same arguments -> identical files)")
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes (threads pinned to 1)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="parallel worker processes, threads pinned to 1 (default: one per CPU core)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
-    from casestudies.data.synth.disk import generate
+    from casestudies.data.synth.disk import default_workers, generate
 
+    if args.workers is None:
+        args.workers = default_workers()
     if args.n < 0 or args.size < 16 or args.workers < 1:
         raise SystemExit("need --n >= 0, --size >= 16 and --workers >= 1")
     out = generate(args.preset, args.n, args.size, args.seed, args.out, workers=args.workers,
                    progress=not args.no_progress)
-    print(f"wrote {args.n} {args.preset} images ({args.size} px) to {out}")
+    print(f"wrote {args.n} {args.preset} images ({args.size} px, {args.workers} workers) to {out}")
     return 0
 
 

@@ -18,7 +18,10 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import sys
 import zlib
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import cv2
@@ -110,15 +113,50 @@ def _job(args: tuple) -> tuple[int, dict]:
     return idx, s["meta"]["params"]
 
 
+UNGUARDED = (
+    "{what} was called while a spawned worker process re-imported the main script ({script}): the script "
+    "runs its top-level code again in every worker, so each worker would ask for the set the parent is "
+    "generating and wait for it forever. Put the script's top-level code under\n"
+    "    if __name__ == \"__main__\":\n"
+    "(or pass workers=1)."
+)
+
+
+def _check_not_reimported_main(what: str) -> None:
+    """Raise if called from the top level of a main script that a spawned worker is re-importing.
+
+    ``spawn`` workers run the parent's main module again as ``__mp_main__`` (before
+    ``multiprocessing.parent_process()`` is set); unguarded top-level code that asks for a set would
+    wait on the parent's lock (or start workers of its own) forever.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "__mp_main__" and frame.f_code.co_name == "<module>":
+            raise RuntimeError(UNGUARDED.format(what=what, script=frame.f_code.co_filename))
+        frame = frame.f_back
+
+
+def default_workers() -> int:
+    """Worker processes when none are asked for: one per CPU core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def generate(preset: str, n: int, size: int, seed: int, out_dir: str | Path, workers: int = 1,
              progress: bool = True) -> Path:
     """Render ``n`` images of ``preset`` into ``out_dir``; same arguments -> byte-identical files.
 
     Workers are spawned processes with every thread pool pinned to one thread. ``manifest.json`` is
-    written last. Example: ``generate("synthetic", 8, 64, 0, "/tmp/faces", workers=2)``.
+    written last. A worker that dies (for instance while re-importing an unguarded main script) fails
+    the call with a message instead of hanging. Example:
+    ``generate("synthetic", 8, 64, 0, "/tmp/faces", workers=2)`` (under ``if __name__ == "__main__":``
+    in a script).
     """
     from tqdm import tqdm
 
+    _check_not_reimported_main("generate()")
     pr = get_preset(preset)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -131,10 +169,19 @@ def generate(preset: str, n: int, size: int, seed: int, out_dir: str | Path, wor
             params[i] = prm
             bar.update()
     else:
-        with pinned_env(1), mp.get_context("spawn").Pool(workers, initializer=pin_worker) as pool:
-            for i, prm in pool.imap_unordered(_job, jobs, chunksize=max(1, min(16, n // (4 * workers)))):
-                params[i] = prm
-                bar.update()
+        try:
+            with pinned_env(1), ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                                    initializer=pin_worker) as pool:
+                for i, prm in pool.map(_job, jobs, chunksize=max(1, min(16, n // (4 * workers)))):
+                    params[i] = prm
+                    bar.update()
+        except BrokenProcessPool as e:
+            main = getattr(sys.modules.get("__main__"), "__file__", "the main script")
+            raise RuntimeError(
+                f"a generator worker process died ({e}). If this is a script that calls generate() or "
+                f"cached_dataset() with workers > 1 at its top level ({main}), every spawned worker re-runs "
+                "that code: put it under `if __name__ == \"__main__\":`. The worker's own error is printed "
+                "above.") from e
     bar.close()
     manifest = {
         "generator_version": GENERATOR_VERSION, "preset": preset, "domain": preset,
@@ -163,6 +210,7 @@ def cache_root() -> Path:
 
 def cached_dataset(preset: str, seed: int, n: int, size: int, workers: int = 1, progress: bool = False) -> Path:
     """Directory of the set keyed by (preset, seed, n, size, GENERATOR_VERSION); generated on first use."""
+    _check_not_reimported_main("cached_dataset()")
     get_preset(preset)
     path = cache_root() / f"{preset}_seed{seed}_n{n}_{size}px_v{GENERATOR_VERSION}"
     if (path / "manifest.json").exists():

@@ -24,7 +24,15 @@ MAT_SKIN, MAT_EYE, MAT_GLOSSY, MAT_CLOTH, MAT_HAIR, MAT_MOUTH, MAT_LENS = 0, 1, 
 IDENTITY_SHAPES = ("jaw_width", "chin_length", "face_width", "nose_size", "nose_length",
                    "eye_spacing", "lip_fullness", "cheek_fullness")
 EXPRESSION_SHAPES = ("smile", "mouth_open", "brow_raise")
-SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES
+# modes driven by the identity space (identity.py), not knobs of their own
+IDENTITY_MODES = ("face_scale", "midface_height", "nose_width", "mouth_width", "chin_forward", "brow_ridge",
+                  "midface_depth", "jowls", "asym_eyes", "asym_nose", "asym_jaw")
+# action-unit-like modes driven by the expression knobs (FACS numbers in identity.EXPRESSIONS)
+N_INDIVIDUAL = 16  # a bank of smooth random shape fields: individual structure beyond the measurements
+INDIVIDUAL_MODES = tuple(f"individual_{k:02d}" for k in range(N_INDIVIDUAL))
+EXPRESSION_MODES = ("inner_brow_raise", "brow_lower", "upper_lid_raise", "cheek_raise", "nose_wrinkle",
+                    "upper_lip_raise", "lip_corner_down", "lip_stretch", "lip_press")
+SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES + IDENTITY_MODES + INDIVIDUAL_MODES + EXPRESSION_MODES
 
 
 def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
@@ -124,6 +132,151 @@ def shape_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
     for k in (19, 24):
         d[:, 1] += 4.5 * MM * _gauss(p, lm[k], 14 * MM) * _smoothstep(lm[37, 1], lm[19, 1], y)
     out["brow_raise"] = d
+    out.update(_identity_fields(p, lm, face, neck_fade))
+    out.update(_individual_fields(p, face * neck_fade))
+    out.update(_expression_fields(p, lm))
+    return out
+
+
+def _identity_fields(p: np.ndarray, lm: np.ndarray, face: np.ndarray, neck_fade: np.ndarray) -> dict[str, np.ndarray]:
+    """Modes of the identity space (unit weight), anchored on the neutral landmarks ``lm``."""
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    zero = np.zeros_like(p)
+    out: dict[str, np.ndarray] = {}
+    mid = np.array([0.0, (lm[27, 1] + lm[8, 1]) / 2, lm[27, 2] - 30 * MM])
+    # face scale: the face in front of the ears scaled 10 % about the mid-face, the cranium kept (children)
+    d = 0.10 * (p - mid)
+    fade = _smoothstep(lm[0, 2] - 30 * MM, lm[0, 2] + 10 * MM, z) * (1 - _smoothstep(lm[19, 1] + 5 * MM, lm[19, 1] + 45 * MM, y))
+    out["face_scale"] = d * (fade * neck_fade)[:, None]
+    # mid-face height: everything below the nose bridge moves down 5 mm (nose base, mouth, chin)
+    d = zero.copy()
+    d[:, 1] = -5 * MM * _smoothstep(lm[27, 1], lm[33, 1], y) * neck_fade * face
+    out["midface_height"] = d
+    # nose width: the alae spread 15 % about the midline
+    d = zero.copy()
+    base = np.array([0.0, lm[33, 1] + 3 * MM, lm[33, 2] - 3 * MM])
+    d[:, 0] = 0.15 * x * _gauss(p, base, 11 * MM)
+    out["nose_width"] = d
+    # mouth width: the mouth corners spread 12 % about the midline
+    d = zero.copy()
+    d[:, 0] = 0.12 * x * _gauss(p, lm[[48, 54, 51, 57]].mean(0), 15 * MM)
+    out["mouth_width"] = d
+    # chin forward: the chin projects 5 mm
+    d = zero.copy()
+    d[:, 2] = 5 * MM * _smoothstep(lm[57, 1], lm[8, 1] + 5 * MM, y) * neck_fade * face * np.exp(-x * x / (2 * (30 * MM) ** 2))
+    out["chin_forward"] = d
+    # brow ridge: the brows and glabella project 3 mm
+    d = zero.copy()
+    for k in (19, 24, 27):
+        d[:, 2] += 3 * MM * _gauss(p, lm[k] + [0, 4 * MM, 0], 14 * MM)
+    out["brow_ridge"] = d
+    # mid-face depth: nose and cheeks forward 4 mm relative to the face outline (flatter when negative)
+    d = zero.copy()
+    d[:, 2] = 4 * MM * _gauss(p, (lm[30] + lm[33]) / 2, 22 * MM) * face
+    out["midface_depth"] = d
+    # jowls (ageing): soft tissue along the lower jaw sags 4 mm and out 2 mm
+    d = zero.copy()
+    for k in (5, 11):
+        g = _gauss(p, lm[k] + [0, 5 * MM, 5 * MM], 16 * MM)
+        d[:, 1] -= 4 * MM * g
+        d[:, 0] += np.sign(lm[k, 0]) * 2 * MM * g
+    out["jowls"] = d
+    # mild asymmetries: one eye 2 mm higher, the nose tip 2 mm sideways, the chin 3 mm sideways
+    d = zero.copy()
+    for idx, sgn in ((range(36, 42), 1), (range(42, 48), -1)):
+        d[:, 1] += sgn * 1 * MM * _gauss(p, lm[list(idx)].mean(0), 14 * MM)
+    out["asym_eyes"] = d
+    d = zero.copy()
+    d[:, 0] = 2 * MM * _gauss(p, lm[30], 12 * MM)
+    out["asym_nose"] = d
+    d = zero.copy()
+    d[:, 0] = 3 * MM * _smoothstep(lm[33, 1], lm[8, 1], y) * neck_fade * face
+    out["asym_jaw"] = d
+    return out
+
+
+def _individual_fields(p: np.ndarray, fade: np.ndarray) -> dict[str, np.ndarray]:
+    """A fixed bank of smooth random displacement fields (unit weight: ~1 mm rms on the face), mirror-
+    symmetric about the midline: half broad (80-140 mm wavelengths: proportions), half local (50-80 mm:
+    the shape of nose, lips, brows, cheeks and chin; shorter waves read as lumps). Each identity mixes them with its own weights."""
+    rng = np.random.default_rng(2024)
+    mirror = p * [-1, 1, 1]
+    out: dict[str, np.ndarray] = {}
+    for k, name in enumerate(INDIVIDUAL_MODES):
+        lam = rng.uniform(0.08, 0.14) if k < N_INDIVIDUAL // 2 else rng.uniform(0.05, 0.08)
+        kv = _unit_rows(rng.normal(size=(6, 3))) * (2 * np.pi / lam)
+        ph = rng.uniform(0, 2 * np.pi, 6)
+        amp = rng.normal(size=(6, 3)) * np.array([1.0, 1.0, 1.3])
+
+        def field(q: np.ndarray, kv=kv, ph=ph, amp=amp) -> np.ndarray:
+            return np.sin(q @ kv.T + ph) @ amp
+
+        f = (field(p) + field(mirror) * [-1, 1, 1]) / 2  # symmetric: d(x) mirrored = mirror of d(-x)
+        out[name] = f * (MM / 0.9) * fade[:, None]
+    return out
+
+
+def _unit_rows(a: np.ndarray) -> np.ndarray:
+    return a / np.linalg.norm(a, axis=1, keepdims=True)
+
+
+def _expression_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
+    """Action-unit-like modes (unit weight), after FACS (Ekman & Friesen 1978), anchored on ``lm``."""
+    x, y = p[:, 0], p[:, 1]
+    zero = np.zeros_like(p)
+    out: dict[str, np.ndarray] = {}
+    above_eyes = _smoothstep(lm[37, 1], lm[19, 1], y)
+    # AU1 inner brow raiser: the inner brow ends up 4 mm
+    d = zero.copy()
+    for k in (21, 22):
+        d[:, 1] += 4 * MM * _gauss(p, lm[k], 10 * MM) * above_eyes
+    out["inner_brow_raise"] = d
+    # AU4 brow lowerer: brows down 3.5 mm and together 2.5 mm
+    d = zero.copy()
+    for k in (19, 21, 22, 24):
+        g = _gauss(p, lm[k], 11 * MM) * above_eyes
+        d[:, 1] -= 3.5 * MM * g * (1.0 if k in (21, 22) else 0.6)
+        d[:, 0] -= np.sign(lm[k, 0]) * 2.5 * MM * g
+    out["brow_lower"] = d
+    # AU5 upper lid raiser: the upper lids up 2 mm (eyes wide)
+    d = zero.copy()
+    for idx in (range(36, 42), range(42, 48)):
+        e = lm[list(idx)]
+        c = e.mean(0)
+        d[:, 1] += 2 * MM * _gauss(p, e[[1, 2]].mean(0), 6 * MM) * _smoothstep(c[1] - 1 * MM, c[1] + 2 * MM, y)
+    out["upper_lid_raise"] = d
+    # AU6 cheek raiser: cheeks up 3 mm, lower lids up 1.5 mm (the squint of a real smile)
+    d = zero.copy()
+    for idx in (range(36, 42), range(42, 48)):
+        e = lm[list(idx)]
+        d[:, 1] += 3 * MM * _gauss(p, e[[4, 5]].mean(0) + [0, -14 * MM, 4 * MM], 12 * MM)
+        d[:, 1] += 1.5 * MM * _gauss(p, e[[4, 5]].mean(0), 5 * MM) * (1 - _smoothstep(e[:, 1].mean() - 1 * MM, e[:, 1].mean() + 1 * MM, y))
+    out["cheek_raise"] = d
+    # AU9 nose wrinkler: the nose root and alae up 2.5 mm
+    d = zero.copy()
+    d[:, 1] = 2.5 * MM * _gauss(p, (lm[31] + lm[35]) / 2 + [0, 6 * MM, 0], 12 * MM)
+    out["nose_wrinkle"] = d
+    # AU10 upper lip raiser: the upper lip up 3 mm
+    d = zero.copy()
+    d[:, 1] = 3 * MM * _gauss(p, lm[51], 9 * MM) * (1 - _smoothstep(lm[62, 1] - 1 * MM, lm[62, 1] - 3 * MM, y))
+    out["upper_lip_raise"] = d
+    # AU15 lip corner depressor: the corners down 4 mm
+    d = zero.copy()
+    for k in (48, 54):
+        d[:, 1] -= 4 * MM * _gauss(p, lm[k], 8 * MM)
+    out["lip_corner_down"] = d
+    # AU20 lip stretcher: the corners out 4 mm and back
+    d = zero.copy()
+    for k in (48, 54):
+        g = _gauss(p, lm[k], 9 * MM)
+        d[:, 0] += np.sign(lm[k, 0]) * 4 * MM * g
+        d[:, 2] -= 1.5 * MM * g
+    out["lip_stretch"] = d
+    # AU23/24 lip presser: lips thinner (vermilion pressed 40 % towards the mouth line)
+    d = zero.copy()
+    mouth_y = lm[[48, 54, 62, 66], 1].mean()
+    d[:, 1] = -0.4 * (y - mouth_y) * _gauss(p, lm[[48, 54, 51, 57]].mean(0), 12 * MM) * (np.abs(x) < abs(lm[54, 0]) + 4 * MM)
+    out["lip_press"] = d
     return out
 
 
@@ -165,13 +318,51 @@ class Part:
     material: np.ndarray  # per vertex uint8
 
 
+def ibug_nose(v: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """The template's 68 landmarks with the nose bridge and tip (27-30) moved to the iBUG definition.
+
+    iBUG point 30 is the nose tip: the lowest, most prominent point of the tip above the columella
+    (pronasale). menpo3d's template puts it 10 mm (0.12 outer-eye distances) up the dorsum, where real-
+    photo detectors (dlib: +0.114 on our renders) do not; 28 and 29 divide the bridge from 27 to the tip
+    in equal steps. Each point is the most anterior midline vertex (|x| < 2 mm) at its height.
+    """
+    out = lm.copy()
+    mid = v[np.abs(v[:, 0]) < 2 * MM]
+    nose = mid[(mid[:, 1] < lm[27, 1]) & (mid[:, 1] > lm[33, 1] + 3 * MM)]
+    out[30] = nose[np.argmax(nose[:, 2])]
+    for k, t in ((28, 1 / 3), (29, 2 / 3)):
+        yk = lm[27, 1] + t * (out[30, 1] - lm[27, 1])
+        row = mid[np.abs(mid[:, 1] - yk) < 1 * MM]
+        out[k] = row[np.argmax(row[:, 2])]
+    return out
+
+
+def ibug_brows(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Brow points (17-26) moved to their iBUG definition, the upper edge of the brow.
+
+    menpo3d's points lie along the brow's middle, 0.05 outer-eye distances below where dlib's predictor
+    puts them on our renders; each becomes the highest brow-labelled vertex at its x (about 4 mm up).
+    The jaw contour (0-16) is left on the 3D jaw line: dlib puts it 0.06-0.09 further out, the visible
+    outline of a turned face, which is a view-dependent annotation convention, not a point on the mesh.
+    """
+    out = lm.copy()
+    for k, cls in ((range(17, 22), "right_brow"), (range(22, 27), "left_brow")):
+        brow = v[labels == FS.index(cls)]
+        for i in k:
+            col = brow[np.abs(brow[:, 0] - lm[i, 0]) < 2 * MM]
+            if len(col):
+                out[i] = col[np.argmax(col[:, 1])]
+    return out
+
+
 class HeadModel:
     """Neutral geometry and the blend-shape basis; build once with ``head_model()``."""
 
     def __init__(self) -> None:
         v, tris, lm = load_template()
         reg = np.load(REGIONS_PATH)
-        self.lm0 = lm.astype(np.float64)
+        self.lm0 = ibug_brows(v.astype(np.float64), ibug_nose(v.astype(np.float64), lm.astype(np.float64)),
+                                reg["labels"])
         self.n_template = len(v)
         self.template_tris = tris
         self.labels = reg["labels"].astype(np.uint8)
@@ -237,7 +428,7 @@ class HeadModel:
         add("skull", skull_v, ht[ok], FS.index("hair"), MAT_HAIR)
         # neck: an elliptic tube around the template neck
         ang = np.linspace(0, 2 * np.pi, 24, endpoint=False)
-        ys = np.linspace(-0.20, -0.02, 8)
+        ys = np.linspace(-0.15, -0.02, 7)  # ends inside the garment, below its yoke
         ring = np.stack([0.052 * np.cos(ang), np.zeros_like(ang), 0.048 * np.sin(ang) + 0.0], -1)
         nv = np.concatenate([ring + [0, yy, -0.002] for yy in ys])
         ntris = _tube_tris(len(ys), len(ang))
@@ -278,6 +469,22 @@ class HeadModel:
         ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
         self.cavity = _cavity(tv, self.lm0, self.eye_vid)
+        self.wrinkles, self.freckle_fields, self.red_mask, self.shadow_mask = _skin_maps(tv, self.lm0, brow_top)
+        # vertex subsets the per-image skin marks touch (everything else is left alone)
+        self.wrinkle_ids = np.nonzero(self.wrinkles > 1e-3)[0]
+        self.red_ids = np.nonzero(self.red_mask > 1e-3)[0]
+        self.shadow_ids = np.nonzero(self.shadow_mask > 1e-3)[0]
+        self.beard_ids = np.nonzero(self.beard_zone)[0]
+        self.lip_ids = np.nonzero(np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")]))[0]
+        self.brow_ids = np.nonzero(np.isin(self.labels, [FS.index("right_brow"), FS.index("left_brow")]))[0]
+        # 64 candidate mole sites on the facial skin: (vertex ids within 4 mm, Gaussian weights, sd 1.2 mm)
+        skin_front = np.nonzero((self.labels == FS.index("skin")) & (tv[:, 2] > self.lm0[0, 2]))[0]
+        sites = np.random.default_rng(5).choice(skin_front, 64, replace=False)
+        self.mole_sites = []
+        for vid in sites:
+            d2 = ((tv - tv[vid]) ** 2).sum(1)
+            near = np.nonzero(d2 < (4 * MM) ** 2)[0]
+            self.mole_sites.append((near, np.exp(-d2[near] / (2 * (1.2 * MM) ** 2)).astype(np.float32)))
         self.shadow_tris = _cluster_tris(tv, tris, 4 * MM)
         self.points0_f32 = self.points0.astype(np.float32)
         # candidate roots for hairline strands: forehead top (template) and the skull's front
@@ -285,7 +492,30 @@ class HeadModel:
         pool = np.r_[np.arange(self.n_template), np.arange(sk.start, sk.stop)]
         pp = self.points0[pool]
         self.fuzz_pool = pool[(pp[:, 2] > 0.03) & (pp[:, 1] - brow_top > 0.035) & (pp[:, 1] - brow_top < 0.11)]
-        self.basis_t = np.ascontiguousarray(self.basis.reshape(-1, len(SHAPES)).T)  # (K, N * 3)
+        # forehead height map (the front-most surface z on a 2 mm grid): fringe strands lie on it
+        self.fh_origin = np.array([-0.09, brow_top - 0.02])
+        self.fh_step = 0.002
+        fh = np.full((91, 81), -np.inf)
+        front = pp[pp[:, 2] > 0.0]
+        ij = np.floor((front[:, :2] - self.fh_origin) / self.fh_step).astype(int)
+        ok = (ij[:, 0] >= 0) & (ij[:, 0] < 91) & (ij[:, 1] >= 0) & (ij[:, 1] < 81)
+        np.maximum.at(fh, (ij[ok, 0], ij[ok, 1]), front[ok, 2])
+        from scipy.ndimage import grey_dilation
+
+        self.fh_z = grey_dilation(np.where(np.isfinite(fh), fh, -1.0), size=(3, 3)).astype(np.float32)
+        # sparse, int16-quantised copy of the basis for the per-image blend: points a mode moves by
+        # more than 10 um (a hundredth of a pixel at 256 px), in steps of max|B_k| / 32000 (< 1 um)
+        offs, rows, vals, scales = [0], [], [], []
+        for k in range(len(SHAPES)):
+            bk = self.basis[:, :, k]
+            nz = np.nonzero(np.abs(bk).max(1) > 1e-5)[0]
+            sc = float(np.abs(bk).max()) / 32000 or 1.0
+            rows.append(nz.astype(np.int32))
+            vals.append(np.round(bk[nz] / sc).astype(np.int16))
+            scales.append(sc)
+            offs.append(offs[-1] + len(nz))
+        self.sparse_basis = (np.array(offs, np.int64), np.concatenate(rows), np.concatenate(vals),
+                             np.array(scales, np.float32))
         # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
         tint = np.ones((len(tv), 3), np.float32)
         tint[np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])] = [0.95, 0.68, 0.68]
@@ -330,6 +560,50 @@ def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndar
         occ += 0.3 * _gauss(v, lm[a], 3 * MM)
     occ += 0.15 * _gauss(v, (lm[33] + lm[51]) / 2, 4 * MM)  # philtrum shadow
     return np.clip(1.0 - occ, 0.25, 1.0).astype(np.float32)
+
+
+def _skin_maps(v: np.ndarray, lm: np.ndarray, brow_top: float):
+    """Per-vertex maps for skin texture: age wrinkles (forehead lines, crow's feet, nasolabial folds,
+    under-eye creases; 0..1 darkening), two 2 mm noise fields for freckles, a cheek/nose redness mask and
+    an eye-shadow mask above the upper lids."""
+    x, y, z = v[:, 0], v[:, 1], v[:, 2]
+    front = _smoothstep(lm[0, 2] - 20 * MM, lm[0, 2] + 10 * MM, z)
+    # forehead lines every 7 mm, fading towards the temples and the hairline
+    fh = _smoothstep(brow_top + 4 * MM, brow_top + 10 * MM, y) * (1 - _smoothstep(brow_top + 30 * MM, brow_top + 45 * MM, y))
+    wr = fh * np.exp(-x * x / (2 * (28 * MM) ** 2)) * np.clip(np.sin(2 * np.pi * y / (7 * MM)), 0, 1) ** 6
+    for k, sgn in ((36, -1), (45, 1)):  # crow's feet: lines radiating from the outer eye corners
+        dx, dy = x - lm[k, 0], y - lm[k, 1]
+        rr = np.hypot(dx, dy)
+        fan = (sgn * dx > 2 * MM) * np.exp(-((rr - 10 * MM) / (6 * MM)) ** 2)
+        wr += fan * np.clip(np.sin(np.arctan2(dy, np.abs(dx)) * 9), 0, 1) ** 4
+    for a, m in ((31, 48), (35, 54)):  # nasolabial folds: the line from the nose wing to beyond the mouth corner
+        p0 = lm[a] + [np.sign(lm[a, 0]) * 4 * MM, 2 * MM, 0]
+        p1 = lm[m] + [np.sign(lm[m, 0]) * 6 * MM, -6 * MM, 0]
+        seg = p1[:2] - p0[:2]
+        t = np.clip(((v[:, :2] - p0[:2]) @ seg) / (seg @ seg), 0, 1)
+        dist = np.linalg.norm(v[:, :2] - (p0[:2] + t[:, None] * seg), axis=1)
+        wr += 1.2 * np.exp(-(dist / (1.5 * MM)) ** 2) * np.sin(np.pi * t) ** 0.5
+    for idx in (range(36, 42), range(42, 48)):  # under-eye creases
+        e = lm[list(idx)]
+        c = e.mean(0) + [0, -7 * MM, 0]
+        wr += 0.8 * np.exp(-((y - c[1]) / (1.2 * MM)) ** 2) * np.exp(-((x - c[0]) / (9 * MM)) ** 2)
+    wrinkles = np.clip(wr * front, 0, 1).astype(np.float32)
+    rng = np.random.default_rng(11)
+    fields = []
+    for _ in range(2):
+        k = rng.normal(size=(16, 3)) * 2600.0
+        ph = rng.uniform(0, 2 * np.pi, 16)
+        fields.append(np.sin(v @ k.T + ph).mean(1))
+    freckle_fields = (np.stack(fields) / np.std(fields)).astype(np.float32)
+    red = 0.8 * _gauss(v, lm[30], 10 * MM)
+    for k in (2, 14):
+        red += _gauss(v, (lm[k] * 0.45 + lm[30] * 0.55) + [0, 6 * MM, 0], 15 * MM)
+    shadow = np.zeros(len(v))
+    for idx in (range(36, 42), range(42, 48)):
+        e = lm[list(idx)]
+        c = e[[1, 2]].mean(0) + [0, 4 * MM, 0]
+        shadow += np.exp(-(((x - c[0]) / (11 * MM)) ** 2 + ((y - c[1]) / (4 * MM)) ** 2)) * (y > e[[1, 2], 1].mean())
+    return wrinkles, freckle_fields, np.clip(red, 0, 1).astype(np.float32), np.clip(shadow, 0, 1).astype(np.float32)
 
 
 def _tube_tris(n_rings: int, n_around: int) -> np.ndarray:

@@ -37,23 +37,44 @@ def hairline_height(x: np.ndarray, hairline: float) -> np.ndarray:
     return 0.045 + 0.02 * hairline + 3.0 * x**2
 
 
-def hair_colour(melanin: float, red: float) -> np.ndarray:
-    """Albedo (RGB in [0, 1]) from melanin (0 blond .. 1 black) and red tint."""
+def hair_colour(melanin: float, red: float, grey: float = 0.0) -> np.ndarray:
+    """Albedo (RGB in [0, 1]) from melanin (0 blond .. 1 black), red tint and the grey fraction."""
     blond = np.array([0.80, 0.68, 0.45])
     brown = np.array([0.30, 0.19, 0.11])
     black = np.array([0.05, 0.045, 0.04])
     base = blond + (brown - blond) * min(melanin / 0.6, 1) if melanin < 0.6 else brown + (black - brown) * (melanin - 0.6) / 0.4
     auburn = np.array([0.55, 0.20, 0.08]) * (1.0 - 0.7 * melanin)
-    return (1 - 0.6 * red) * base + 0.6 * red * auburn
+    rgb = (1 - 0.6 * red) * base + 0.6 * red * auburn
+    return (1 - grey) * rgb + grey * np.array([0.72, 0.71, 0.70])
+
+
+# per style: (shell min, shell max) over the skull radii (volume), gravity pull per step, comb backwards
+STYLE = {"short": (1.04, 1.09, 0.45, 0.7), "buzz": (1.02, 1.04, 0.45, 0.7), "curly": (1.06, 1.2, 0.3, 0.5),
+         "afro": (1.1, 1.5, 0.04, 0.2), "bun": (1.02, 1.05, 0.45, 1.0), "ponytail": (1.02, 1.05, 0.45, 1.0),
+         "long_straight": (1.04, 1.08, 0.55, 0.6)}
+BUN_CENTRE = np.array([0.0, 0.085, -0.085])  # on the crown, towards the back (head frame, metres)
+TAIL_ROOT = np.array([0.0, 0.035, -0.105])  # where a ponytail is gathered
+
+
+def _forehead_z(head: HeadModel, xy: np.ndarray) -> np.ndarray:
+    """Front-most surface z of the head under head-frame points ``xy`` (nearest cell of the height map)."""
+    ij = np.floor((xy - head.fh_origin) / head.fh_step).astype(int)
+    i = np.clip(ij[:, 0], 0, head.fh_z.shape[0] - 1)
+    j = np.clip(ij[:, 1], 0, head.fh_z.shape[1] - 1)
+    return head.fh_z[i, j]
 
 
 def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int,
                   hat_line: float | None) -> np.ndarray:
-    """Scalp strands: (S, N_SEG + 1, 3) points in the (neutral) head frame."""
+    """Scalp strands: (S, N_SEG + 1, 3) points in the (neutral) head frame, shaped by ``hair_style``."""
     length = float(p["hair_length"])
     n = int(n_max * float(p["hair_density"]))
+    style = p["hair_style"]
     if length < 0.005 or n == 0:
         return np.zeros((0, N_SEG + 1, 3), np.float32)
+    shell_lo, shell_hi, gravity, back = STYLE[style]
+    if style == "afro":  # volume grows with length
+        shell_hi = 1.05 + 3.0 * length
     c, r = head.skull_c, head.skull_r
     d = SCALP_DIRS
     pos = c + d * r
@@ -71,42 +92,73 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     idx = rng.choice(idx, size=min(n, len(idx) * 3), replace=True)
     root = pos[idx] + rng.normal(0, 0.002, (len(idx), 3))
     nrm = _unit((root - c) / r**2)
-    # 2. initial direction: tangent to the scalp, combed away from a parting and backwards, lifted a little;
-    #    fringe strands fall forward over the forehead, no lower than the brows
+    # 2. initial direction: tangent to the scalp, combed away from a parting and backwards, lifted a little
+    #    (straight out for an afro); fringe strands fall forward over the forehead, no lower than the brows
     side = np.where(root[:, 0] >= 0, 1.0, -1.0)
-    comb = np.stack([0.5 * side, np.zeros_like(side), -0.7 + 0 * side], 1)
-    front = root[:, 2] > 0.045
-    bangs = front & (rng.random(len(idx)) < float(p["fringe"]))
-    comb[bangs] = [0.0, -0.3, 1.0]
+    comb = np.stack([0.5 * side * (1 - 0.5 * (back > 0.9)), np.zeros_like(side), -back + 0 * side], 1)
+    front = (root[:, 2] > 0.045) & (root[:, 1] > head.brow_top + 0.02)
+    bangs = front & (rng.random(len(idx)) < float(p["fringe"])) & (style != "afro")
+    comb[bangs] = [0.0, -0.6, 0.5]
     comb -= (comb * nrm).sum(1, keepdims=True) * nrm  # project onto the tangent plane
-    d0 = _unit(_unit(comb) + 0.25 * nrm)
+    d0 = _unit(_unit(comb) + (2.0 if style == "afro" else 0.25) * nrm)
     lengths = length * rng.uniform(0.6, 1.0, len(idx))
-    lengths[bangs] = np.minimum(lengths[bangs], np.maximum(root[bangs, 1] - 0.02, 0.01))
+    lengths[bangs] = np.minimum(lengths[bangs], np.maximum(root[bangs, 1] - head.brow_top - 0.004, 0.01))
+    if style in ("bun", "ponytail"):  # pulled back tight: strands run over the scalp towards the gather point
+        goal = BUN_CENTRE if style == "bun" else TAIL_ROOT
+        lengths[~bangs] = np.linalg.norm(root[~bangs] - goal, axis=1)
     seg = (lengths / N_SEG)[:, None]
-    # 3. integrate: bend towards gravity; stay outside the skull and beside (not over) the face
+    # 3. integrate: bend towards gravity (or the gather point); stay on the style's shell outside the skull,
+    #    beside (not over) the face; fringe strands lie on the forehead
     pts = np.empty((len(idx), N_SEG + 1, 3), np.float32)
     pts[:, 0] = root
     cur = root.copy()
     dirn = d0
     grav = np.array([0.0, -1.0, 0.0])
     for k in range(1, N_SEG + 1):
-        dirn = _unit(dirn + grav * 0.45)
+        if style in ("bun", "ponytail"):
+            to_goal = _unit(goal - cur)
+            dirn = np.where(bangs[:, None], _unit(dirn + grav * gravity), _unit(dirn + 2.0 * to_goal))
+        else:
+            dirn = _unit(dirn + grav * gravity)
         cur = cur + dirn * seg
-        # above the skull's equator hair lies on the head (a shell 4-9 % outside the skull)
         q = (cur - c) / r
         rad = np.sqrt((q * q).sum(1))
         upper = cur[:, 1] > c[1] - 0.01
-        lim = np.where(upper, np.minimum(np.maximum(rad, 1.04), 1.09), np.maximum(rad, 1.04))
+        lim = np.where(upper, np.minimum(np.maximum(rad, shell_lo), shell_hi), np.maximum(rad, shell_lo))
         cur = c + q / rad[:, None] * lim[:, None] * r
+        if bangs.any():
+            fz = _forehead_z(head, cur[bangs, :2]) + 0.0025
+            cur[bangs, 2] = np.maximum(cur[bangs, 2], fz)
         face = (~bangs) & (cur[:, 1] < 0.015) & (cur[:, 2] > 0.0) & (np.abs(cur[:, 0]) < 0.082)
         cur[face, 0] = np.where(cur[face, 0] >= 0, 0.082, -0.082)
         pts[:, k] = cur
     # 4. curl from the tile bank, in the plane normal to the root normal
-    amp = 0.006 * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
+    amp = (0.006 + 0.006 * (style == "afro")) * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
     tiles = CURL_TILES[rng.integers(0, N_TILES, len(idx))]
     a = _unit(np.stack([-nrm[:, 2], np.zeros(len(nrm)), nrm[:, 0]], 1))  # nrm x (0, 1, 0)
     b = np.cross(nrm, a)
     pts += amp[:, None, None] * (tiles[..., :1] * a[:, None] + tiles[..., 1:] * b[:, None])
+    if style in ("bun", "ponytail"):
+        pts = np.concatenate([pts, _gathered(style, float(p["hair_length"]), float(p["hair_curl"]), n // 3, rng)])
+    return pts
+
+
+def _gathered(style: str, length: float, curl: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """A bun (a ball of strands wound on a 3 cm sphere) or a ponytail (a tail falling from the gather point)."""
+    pts = np.empty((n, N_SEG + 1, 3), np.float32)
+    t = np.linspace(0, 1, N_SEG + 1)[None, :, None]
+    if style == "bun":
+        rad = 0.026 + 0.012 * min(length / 0.3, 1)
+        a0, a1 = _unit(rng.normal(size=(n, 3))), _unit(rng.normal(size=(n, 3)))
+        a1 = _unit(a1 - (a1 * a0).sum(1, keepdims=True) * a0)
+        ang = rng.uniform(0, 2 * np.pi, (n, 1, 1)) + t * rng.uniform(1.0, 2.5, (n, 1, 1))
+        pts[:] = BUN_CENTRE + rad * rng.uniform(0.9, 1.05, (n, 1, 1)) * (np.cos(ang) * a0[:, None] + np.sin(ang) * a1[:, None])
+        return pts
+    tail = max(length - 0.08, 0.06) * rng.uniform(0.7, 1.0, (n, 1, 1))
+    spread = rng.normal(0, 1, (n, 1, 3)) * np.array([0.012, 0.0, 0.008]) * (0.4 + t)
+    sway = np.array([0.0, -1.0, -0.25]) / np.hypot(1.0, 0.25)
+    pts[:] = TAIL_ROOT + [0, 0, -0.01] + sway * tail * t + spread
+    pts += 0.004 * curl * np.sin(t * rng.uniform(6, 12, (n, 1, 1)) + rng.uniform(0, 6, (n, 1, 1)))
     return pts
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-GENERATOR_VERSION = "0.1.0"
+from casestudies.versions import GENERATOR_VERSION  # noqa: F401  (one constant, in the run identity too)
+
+INTEGER_KNOBS = ("identity_seed",)
+POPULATIONS = ("african", "east_asian", "european", "middle_eastern", "south_asian")
+EXPRESSIONS = ("neutral", "happy", "sad", "surprise", "anger", "disgust", "fear")
+HAIR_STYLES = ("short", "buzz", "curly", "afro", "bun", "ponytail", "long_straight")
+GARMENTS = ("tshirt", "collar", "hoodie", "jacket", "turtleneck")
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,14 @@ def _c(group: str, choices: tuple[str, ...], doc: str) -> Knob:
 
 
 KNOBS: dict[str, Knob] = {
-    # identity (blend-shape weights; 0 = template)
+    # identity space (identity.py): who the face is; the same identity_seed, sex, age and population
+    # give the same face shape under any pose, light and expression
+    "identity_seed": _k("identity", 0, 2**31 - 1, "integer: individual proportions, asymmetry and skin marks"),
+    "sex": _k("identity", 0, 1, "0 female .. 1 male: anthropometric means interpolated between the two"),
+    "age": _k("identity", 3, 85, "years: growth to 18, ageing (jowls, thinner lips, wrinkles, grey hair) after 30"),
+    "population": _c("identity", POPULATIONS, "population of the anthropometric means (Farkas et al. 2005)"),
+    "individuality": _k("identity", 0, 1, "0 the mean face of sex, age and population .. 1 individual proportions at their full published spread"),
+    # identity offsets (blend-shape weights added to the identity space; 0 = none)
     "jaw_width": _k("identity", -1, 1, "lower-face width, +-14 % at the jaw"),
     "chin_length": _k("identity", -1, 1, "chin moved down by up to 7 mm (negative: up)"),
     "face_width": _k("identity", -1, 1, "whole-face width, +-7 %"),
@@ -50,7 +63,15 @@ KNOBS: dict[str, Knob] = {
     "texture_detail": _k("identity", 0, 1, "skin detail: procedural blotches/freckles, or the contrast of the scan's detail (exponent 0.5-1.5)"),
     "skin_texture": _c("identity", ("procedural", "scan"), "procedural albedo or the photographic head-scan texture"),
     "eye_colour": _k("identity", 0, 1, "0 blue .. 0.5 green/hazel .. 1 dark brown iris"),
-    # expression (blend-shape weights)
+    "freckles": _k("identity", 0, 1, "freckle density over the nose and cheeks"),
+    "moles": _k("identity", 0, 1, "number of moles, 0 .. 6"),
+    "redness": _k("identity", 0, 1, "redness of cheeks and nose"),
+    "skin_oil": _k("identity", 0, 1, "specular strength of the skin, 0 matte .. 1 oily"),
+    "makeup": _k("identity", 0, 1, "lipstick, eye shadow and blush strength"),
+    "stubble": _k("identity", 0, 1, "stubble shadow over the beard zone"),
+    # expression (blend-shape weights; the expression set adds action-unit-like modes, identity.py)
+    "expression": _c("expression", EXPRESSIONS, "prototypical expression (FACS action units)"),
+    "expression_intensity": _k("expression", 0, 1, "strength of the expression, 0 neutral .. 1 full"),
     "smile": _k("expression", 0, 1, "mouth corners up 4.5 mm and out 3 mm"),
     "mouth_open": _k("expression", 0, 1, "jaw rotation, 0 .. 13 degrees; shows the mouth interior"),
     "blink": _k("expression", 0, 1, "eyelid closure, 0 open .. 1 closed"),
@@ -68,6 +89,8 @@ KNOBS: dict[str, Knob] = {
     "offset_x": _k("camera", -0.12, 0.12, "head centre offset, fraction of the image width"),
     "offset_y": _k("camera", -0.12, 0.12, "head centre offset, fraction of the image height (+ = down)"),
     # hair
+    "hair_style": _c("hair", HAIR_STYLES, "cut: volume, parting and how the strands fall or gather"),
+    "hair_grey": _k("hair", 0, 1, "fraction of grey strands"),
     "hair_length": _k("hair", 0, 0.35, "strand length, metres (below 5 mm: a short crop on the scalp only)"),
     "hair_density": _k("hair", 0, 1, "0 bald .. 1 dense; scales strand count"),
     "hair_curl": _k("hair", 0, 1, "curl amplitude, 0 straight .. 1 ~6 mm curls"),
@@ -83,11 +106,12 @@ KNOBS: dict[str, Knob] = {
     "hat": _c("accessories", ("none", "cap", "beanie"), "headwear over the skull"),
     "mask": _c("accessories", ("none", "mask"), "surgical-style face mask (facewear)"),
     "headphones": _c("accessories", ("none", "headphones"), "band over the head and two ear cups (headwear)"),
-    "clothing": _c("accessories", ("shirt", "collar"), "torso garment; collar adds a raised collar ring"),
+    "clothing": _c("accessories", GARMENTS, "garment: t-shirt, shirt collar, hoodie, open jacket, turtleneck"),
     "accessory_hue": _k("accessories", 0, 1, "hue of clothes/hat/mask/frames"),
     "accessory_value": _k("accessories", 0.1, 0.95, "brightness of clothes/hat/mask/frames"),
     # lighting
     "ambient": _k("lighting", 0.08, 0.6, "ambient intensity"),
+    "env_light": _k("lighting", 0, 1, "how much the ambient light takes the background's colour (environment lighting)"),
     "key_intensity": _k("lighting", 0.3, 1.3, "key light intensity"),
     "key_azimuth": _k("lighting", -80, 80, "key light direction around the vertical axis, degrees (+ = image right)"),
     "key_elevation": _k("lighting", -20, 70, "key light elevation, degrees"),
@@ -133,6 +157,8 @@ def validate_params(params: dict) -> None:
         if knob.categorical:
             if v not in knob.choices:
                 raise ValueError(f"knob {name!r}={v!r}; valid: {knob.choices}")
+        elif name in INTEGER_KNOBS and float(v) != int(v):
+            raise ValueError(f"knob {name!r}={v} must be an integer")
         elif not (knob.lo - 1e-9 <= float(v) <= knob.hi + 1e-9):
             raise ValueError(f"knob {name!r}={v} outside [{knob.lo}, {knob.hi}]")
 
@@ -146,5 +172,6 @@ def default_params() -> dict:
                hairline=0.3, beard_length=0.008, brow_density=0.7, ambient=0.35, key_intensity=0.8,
                key_elevation=30.0, key_temperature=5500.0, fill_intensity=0.3, fill_temperature=6500.0,
                jpeg_quality=100.0, contrast=1.0, saturation=1.0, skin_tone=0.3, eye_colour=0.6,
-               accessory_value=0.5, bg_zoom=0.6, shadows="on", bg_photo="coffee", label_roughness=0.0)
+               accessory_value=0.5, bg_zoom=0.6, shadows="on", bg_photo="coffee", label_roughness=0.0,
+               identity_seed=0, sex=1.0, age=30.0, population="european", clothing="tshirt", hair_style="short")
     return out

@@ -353,14 +353,17 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
 
 
 @njit(cache=True, nogil=True)
-def blend(base, basis_t, w):
-    """``base + sum_k w[k] * basis_t[k]`` over flattened points (shapes with zero weight skipped)."""
+def blend_sparse(base, offsets, rows, values, scales, w):
+    """``base + sum_k w[k] * B_k`` for (N, 3) ``base`` and sparse modes: mode ``k`` moves the points
+    ``rows[offsets[k]:offsets[k + 1]]`` by ``values[...] * scales[k]`` (int16 quantised, metres)."""
     out = base.copy()
-    for k in range(basis_t.shape[0]):
-        wk = w[k]
-        if wk == 0.0:
+    for k in range(len(offsets) - 1):
+        if w[k] == 0.0:
             continue
-        row = basis_t[k]
-        for i in range(out.shape[0]):
-            out[i] += wk * row[i]
+        s = w[k] * scales[k]
+        for j in range(offsets[k], offsets[k + 1]):
+            i = rows[j]
+            out[i, 0] += s * values[j, 0]
+            out[i, 1] += s * values[j, 1]
+            out[i, 2] += s * values[j, 2]
     return out

@@ -245,13 +245,21 @@ def _hair_strands(p: dict, sc: Scene, nrm: np.ndarray, R32: np.ndarray, rng: np.
     return strands, labels, colours
 
 
-def _finish(p: dict, seed: int, fg: np.ndarray, alpha: np.ndarray, seg: np.ndarray, size: int):
+def _environment_ambient(p: dict, bg: np.ndarray) -> np.ndarray:
+    """Step 5c: the ambient term lit by the scene behind the subject: the background's mean colour in
+    linear light (a one-coefficient environment map), mixed in by ``env_light`` at the knob's intensity."""
+    lin = bg.reshape(-1, 3).mean(0) ** GAMMA
+    tint = lin / max(float(lin.mean()), 1e-4)
+    k = float(p["env_light"])
+    return (float(p["ambient"]) * ((1 - k) + k * np.clip(tint, 0.7, 1.4))).astype(np.float32)
+
+
+def _finish(p: dict, seed: int, fg: np.ndarray, alpha: np.ndarray, seg: np.ndarray, size: int, bg: np.ndarray):
     """Step 10: exposure and encoding, post-processing on both layers, the exact composite, JPEG.
 
     Returns (image, foreground, background, alpha on the 16-bit grid, whether JPEG was applied).
     """
     h = w = size
-    bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
     # auto-exposure in linear light: the visible skin metered to mid-grey (15 % scene), then the
     # exposure knob in stops; the same gain scales the background
     face = (seg == FS.index("skin")) & (alpha > 0.99)
@@ -305,6 +313,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     cam = make_camera(p, h)
     pc = sc.verts @ cam.R.T.astype(np.float32) + cam.t.astype(np.float32)
     pc[sc.body_start:] = sc.verts[sc.body_start:] @ cam.Rb.T.astype(np.float32) + cam.tb.astype(np.float32)
+    nb = sc.verts[sc.neck_ids] @ cam.Rb.T.astype(np.float32) + cam.tb.astype(np.float32)
+    pc[sc.neck_ids] += sc.neck_w[:, None] * (nb - pc[sc.neck_ids])
     xy = cam.project(pc).astype(np.float32)
     sx, sy, sz = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), np.ascontiguousarray(pc[:, 2])
     # 4. rasterise: the face mask with back-face culling, the other parts two-sided
@@ -324,12 +334,15 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     gaze_cam = np.tile((cam.R @ gz).astype(np.float32), (2, 1))
     iris = np.tile(iris_rgb(float(p["eye_colour"])) ** GAMMA, (2, 1)).astype(np.float32)
     eye_cos = np.array([np.cos(np.deg2rad(37.0)), np.cos(np.deg2rad(13.0 + 4 * float(p["ambient"])))], np.float32)
-    amb = np.full(3, float(p["ambient"]), np.float32)
+    bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
+    amb = _environment_ambient(p, bg)
     fg = np.zeros((h, w, 3), np.float32)
     seg = np.zeros((h, w), np.uint8)
     depth = np.zeros((h, w), np.float32)
     normals = np.zeros((h, w, 3), np.float32)
-    raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, MAT_SPEC, MAT_SHINE,
+    spec = MAT_SPEC.copy()
+    spec[0] = 0.08 + 0.3 * float(p["skin_oil"])  # matte .. oily skin
+    raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, spec, MAT_SHINE,
                  eye_c_cam, gaze_cam, eye_cos, iris, light_dir, light_rgb, amb,
                  smaps, sbasis, sorigin, sscale, np.float32(0.012), np.float32(GAMMA), fg, seg, depth, normals)
     alpha = _silhouette_alpha(sc, sx, sy, sz, tid, fg)
@@ -347,9 +360,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     vis = _visible(lm2, lmc[:, 2], zbuf, hcov)
     pup_c = eye_c_cam + EYEBALL_RADIUS * gaze_cam
     pup2 = cam.project(pup_c)
-    pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (float(p["blink"]) < 0.7)
+    pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (sc.blink < 0.7)
     # 10. exposure, encoding, post-processing, the exact composite, JPEG
-    img8, fg8, bg8, alpha, jpeg_applied = _finish(p, seed, fg, alpha, seg, h)
+    img8, fg8, bg8, alpha, jpeg_applied = _finish(p, seed, fg, alpha, seg, h, bg)
     # 11. human-style rough labels (stand-in presets)
     rough = float(p["label_roughness"])
     seg_out = rough_seg(seg, rough)

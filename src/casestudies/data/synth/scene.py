@@ -21,10 +21,12 @@ from casestudies.data.synth.accessories import (
     headphones,
 )
 from casestudies.data.synth.assets import load_scan
-from casestudies.data.synth.geometry import MAT_SKIN, SHAPES, HeadModel, head_model
+from casestudies.data.synth.geometry import MAT_SKIN, HeadModel, head_model
 from casestudies.data.synth.hair import hair_colour, hairline_height
+from casestudies.data.synth.identity import shape_weights
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
+NECK_HEAD_Y, NECK_BODY_Y = -0.102, -0.135  # head-frame heights (m): neck follows the head above, the body below
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
                       [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
 
@@ -45,12 +47,20 @@ class Scene:
     label: np.ndarray
     material: np.ndarray
     body_start: int
+    neck_ids: np.ndarray  # head-part vertices low on the neck, skinned between head and body
+    neck_w: np.ndarray  # their body weight in (0, 1]
     lenses: list[Piece]
     hat_line: float | None
     lm3: np.ndarray  # 68 landmark points, head frame
     eye_centres: np.ndarray  # 2 x 3 eyeball centres, head frame
     hair_rgb: np.ndarray
     has_hair: bool
+    blink: float
+
+
+def _smooth01(x: np.ndarray) -> np.ndarray:
+    t = np.clip(x, 0, 1)
+    return t * t * (3 - 2 * t)
 
 
 def skin_rgb(tone: float, hue: float) -> np.ndarray:
@@ -108,22 +118,69 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
         # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
         alb = (tone.astype(np.float32)[None] * (head.skin_tint + td * head.skin_detail)
                + td * head.skin_red)
+    alb = _skin_marks(head, p, alb.astype(np.float32))
     for vid, vv in zip(head.eye_vid, head.eye_v):
         # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
         alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
-    brow = np.isin(labels, [FS.index("right_brow"), FS.index("left_brow")])
+    brow = head.brow_ids
     bd = float(p["brow_density"])
     brow_rgb = np.minimum(hair_rgb * 0.5, tone * 0.45)  # brows darker than the hair and than the skin
     alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * brow_rgb
     return np.clip(alb, 0, 1).astype(np.float32)
 
 
-def _deform(head: HeadModel, p: dict) -> np.ndarray:
-    """Deformed point set (template + parts) in the head frame."""
-    w = np.array([float(p[k]) for k in SHAPES], np.float32)
-    pts = raster.blend(head.points0_f32.reshape(-1), head.basis_t, w).reshape(-1, 3)
+def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray) -> np.ndarray:
+    """Texture beyond tone (in place on the vertices each mark touches): age wrinkles, freckles, moles,
+    redness, stubble shadow and makeup."""
+    tone = float(p["skin_tone"])
+    age = float(p["age"])
+    rng = np.random.default_rng([int(p["identity_seed"]), 0x3E])
+    # 1. wrinkles and creases deepen from 30 to 80 years
+    wr = float(np.clip((age - 30) / 50, 0, 1))
+    if wr > 0:
+        ids = head.wrinkle_ids
+        alb[ids] *= np.clip(1 - (0.28 * wr) * head.wrinkles[ids], 0.2, 1)[:, None]
+    # 2. freckles: an identity's own pattern (two noise fields mixed at an angle of its seed), on nose and cheeks
+    fr = float(p["freckles"])
+    th = rng.uniform(0, 2 * np.pi)
+    if fr > 0:
+        f = np.cos(th) * head.freckle_fields[0] + np.sin(th) * head.freckle_fields[1]
+        spots = np.clip(f - (2.2 - 1.2 * fr), 0, 0.6) * (0.3 + head.red_mask)
+        ids = np.nonzero(spots > 0)[0]
+        alb[ids] *= np.clip(1 - (0.45 * (1 - 0.6 * tone)) * spots[ids], 0.2, 1)[:, None]
+    # 3. moles: up to six dark spots of 1-2 mm on the skin
+    k = int(round(6 * float(p["moles"])))
+    for site in rng.choice(len(head.mole_sites), k, replace=False):
+        near, wt = head.mole_sites[site]
+        alb[near] *= np.clip(1 - np.float32(rng.uniform(0.35, 0.6)) * wt, 0.2, 1)[:, None]
+    # 4. redness of cheeks and nose; 5. stubble shadow; 6. makeup (lipstick, eye shadow, blush)
+    red = float(p["redness"]) * (1 - 0.7 * tone)
+    if red > 0:
+        ids = head.red_ids
+        alb[ids] *= 1 - 0.18 * red * head.red_mask[ids, None] * np.array([0.0, 1.0, 0.8], np.float32)
+    st = float(p["stubble"])
+    if st > 0:
+        ids = head.beard_ids
+        m = st * 0.35 * (0.7 + 0.3 * head.freckle_fields[0, ids].clip(-1, 1))
+        alb[ids] *= 1 - m[:, None] * np.array([0.55, 0.6, 0.6], np.float32)
+    mk = float(p["makeup"])
+    if mk > 0:
+        lips = head.lip_ids
+        lip_rgb = np.array([0.62, 0.12, 0.2]) * (0.7 + 0.3 * rng.random())
+        alb[lips] = alb[lips] * (1 - 0.7 * mk) + 0.7 * mk * lip_rgb
+        eye_rgb = accessory_rgb(rng.random(), 0.35, 0.35)
+        ids = head.shadow_ids
+        a = (0.5 * mk * head.shadow_mask[ids])[:, None]
+        alb[ids] = alb[ids] * (1 - a) + a * eye_rgb
+        ids = head.red_ids
+        alb[ids] *= 1 - 0.12 * mk * head.red_mask[ids, None] * np.array([0.0, 1.0, 0.7], np.float32)
+    return alb
+
+
+def _deform(head: HeadModel, w: np.ndarray, b: float) -> np.ndarray:
+    """Deformed point set (template + parts) in the head frame for blend-shape weights ``w`` and blink ``b``."""
+    pts = raster.blend_sparse(head.points0_f32, *head.sparse_basis, w.astype(np.float32))
     # eyelids: push the opening back behind the eyeball; blinking closes it from the top
-    b = float(p["blink"])
     for vid, vv, push in zip(head.eye_vid, head.eye_v, head.eye_push):
         open_w = np.clip(((1.0 - b) - vv) / 0.12, 0, 1) * (1.0 - b) ** 0.3
         pts[vid, 2] -= push * open_w
@@ -150,8 +207,9 @@ def build_scene(p: dict) -> Scene:
     """Steps 1-2 of a render: deform the head, colour and label it, add parts and accessories."""
     head = head_model()
     # 1. geometry, labels and albedo of the face mask
-    pts = _deform(head, p)
-    hair_rgb = hair_colour(float(p["hair_colour"]), float(p["hair_red"]))
+    weights, blink = shape_weights(p)
+    pts = _deform(head, weights, blink)
+    hair_rgb = hair_colour(float(p["hair_colour"]), float(p["hair_red"]), float(p["hair_grey"]))
     has_hair = float(p["hair_density"]) > 0.05
     labels = head.labels.copy()
     # hairline above the brows, curving up at the temples: forehead skin above it is scalp hair
@@ -163,12 +221,14 @@ def build_scene(p: dict) -> Scene:
         labels[head.beard_zone] = FS.index("beard")
     alb_t = _template_albedo(head, p, hair_rgb, labels)
     if has_hair:
-        alb_t[labels == FS.index("hair")] = hair_rgb * 0.9
+        # no hard seam: forehead skin darkens into the scalp over 6 mm above the hairline
+        scalp = labels == FS.index("hair")
+        blend = _smooth01(above[scalp] / 0.006)[:, None]
+        alb_t[scalp] = alb_t[scalp] * (1 - blend) + hair_rgb * 0.9 * blend
     if beard > 0.15:
         m = head.beard_zone
         alb_t[m] = alb_t[m] * (1 - 0.85 * beard) + 0.85 * beard * hair_rgb
-    lm3 = pts[_lid_landmarks(head, pts, float(p["blink"]))].astype(np.float64)
-    weights = np.array([float(p[k]) for k in SHAPES])
+    lm3 = pts[_lid_landmarks(head, pts, blink)].astype(np.float64)
     eye_c = np.array([c + b @ weights for c, b in zip(head.eyeball_c0, head.eyeball_basis)])
     # 2. assemble: face mask, parts that follow it, accessories, clothing
     verts, tris, albs, labs, mats = [pts[: head.n_template]], [head.template_tris], [alb_t], [labels], \
@@ -220,16 +280,23 @@ def build_scene(p: dict) -> Scene:
     if p["mask"] != "none":
         pieces.append(face_mask(head, pts, np.array([0.75, 0.85, 0.95]) * (0.6 + 0.4 * float(p["accessory_value"]))))
     shirt = accessory_rgb(float(p["accessory_hue"]) + 0.3, float(p["accessory_value"]), 0.4)
-    body = clothing(p["clothing"], shirt, float(p["bg_seed"]) * 10 % 1)
+    second = accessory_rgb(float(p["accessory_hue"]) + 0.55, 0.9 - 0.6 * float(p["accessory_value"]), 0.25)
+    body = clothing(p["clothing"], shirt, float(p["bg_seed"]) * 10 % 1, second)
     for pc in [*pieces, body]:
         add(pc.verts, pc.tris, pc.albedo, np.full(len(pc.verts), pc.label, np.uint8),
             np.full(len(pc.verts), pc.material, np.uint8))
+    all_v = np.concatenate(verts).astype(np.float32)
+    body_start = n_verts[0] - len(body.verts)
+    # the lower neck follows the body, the upper neck the head (linear blend skinning), so a turned or
+    # tilted head cannot push the neck through the garment or open a gap inside it
+    bw = _smooth01((NECK_HEAD_Y - all_v[:body_start, 1]) / (NECK_HEAD_Y - NECK_BODY_Y))
+    neck_ids = np.nonzero(bw > 0)[0].astype(np.int32)
     return Scene(
-        pts=pts, verts=np.concatenate(verts).astype(np.float32),
+        pts=pts, verts=all_v, neck_ids=neck_ids, neck_w=bw[neck_ids].astype(np.float32),
         tris=np.ascontiguousarray(np.concatenate(tris).astype(np.int32)), n_culled=len(tris[0]),
         albedo=np.ascontiguousarray(np.concatenate(albs).astype(np.float32)),
         label=np.ascontiguousarray(np.concatenate(labs).astype(np.uint8)),
         material=np.ascontiguousarray(np.concatenate(mats).astype(np.uint8)),
-        body_start=n_verts[0] - len(body.verts), lenses=lenses, hat_line=hat_line, lm3=lm3,
-        eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair,
+        body_start=body_start, lenses=lenses, hat_line=hat_line, lm3=lm3,
+        eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair, blink=blink,
     )

@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 
 from casestudies.data.synth.disk import render_index
-from casestudies.data.synth.knobs import KNOBS, default_params
-from casestudies.data.synth.presets import PRESETS
+from casestudies.data.synth.identity import EXPRESSIONS, POPULATIONS
+from casestudies.data.synth.knobs import INTEGER_KNOBS, KNOBS, default_params
+from casestudies.data.synth.presets import PRESETS, sample_params
 from casestudies.data.synth.render import render_sample
 from casestudies.data.taxonomy import FACESYNTHETICS19
 
@@ -66,6 +67,72 @@ def preset_gallery(preset: str, n: int = 16, size: int = 128, seed: int = 0, col
     return grid([render_index(preset, seed, i, size)["image"] for i in range(n)], cols)
 
 
+def _studio(**kw) -> dict:
+    """A frontal, neutral, evenly lit portrait of a mean face (``individuality`` 0) with overrides."""
+    p = default_params()
+    p.update(face_size=0.55, hair_density=0.9, hair_length=0.06, fill_intensity=0.4, shadows="off",
+             background="procedural", bg_pattern="gradient", bg_seed=0.3, env_light=0.0)
+    p.update(kw)
+    return p
+
+
+def identity_grid(n_ids: int = 4, cols: int = 6, size: int = 128, preset: str = "synthetic", seed: int = 0) -> np.ndarray:
+    """One row per identity (``identity_seed`` = seed + row), columns: the same person drawn again by
+    ``preset`` under new pose, light, expression and scene (no mask or hat, so the face stays in view)."""
+    tiles = []
+    for r in range(n_ids):
+        for c in range(cols):
+            p = sample_params(preset, np.random.default_rng([seed, r, c]), identity_seed=seed + r)
+            p.update(mask="none", hat="none", yaw=float(np.linspace(-35, 35, cols)[c]))
+            tiles.append(render_sample(p, size=size, seed=seed + 100 * r + c, domain=preset)["image"])
+    return grid(tiles, cols)
+
+
+def age_sex_sweep(ages: tuple[float, ...] = (5, 10, 15, 25, 40, 60, 80), population: str = "european",
+                  size: int = 128) -> np.ndarray:
+    """Mean faces (individuality 0): women in the first row, men in the second, one column per age."""
+    tiles = []
+    for sex in (0.0, 1.0):
+        for age in ages:
+            grey = float(np.clip((age - 35) / 45, 0, 1))
+            tiles.append(render_sample(_studio(
+                sex=sex, age=float(age), population=population, hair_grey=grey,
+                hair_style="short" if sex else "long_straight", hair_length=0.06 if sex else 0.22,
+                hairline=float(np.clip((age - 25) / 60, 0, 1)) * sex, stubble=0.3 * sex * (age > 17),
+                brow_density=0.8 if sex else 0.55), size=size, seed=1)["image"])
+    return grid(tiles, len(ages))
+
+
+def population_grid(size: int = 128) -> np.ndarray:
+    """Mean adult faces per population: women in the first row, men in the second (typical tones)."""
+    tone = {"african": 0.8, "east_asian": 0.27, "european": 0.12, "middle_eastern": 0.33, "south_asian": 0.55}
+    tiles = []
+    for sex in (0.0, 1.0):
+        for pop in POPULATIONS:
+            tiles.append(render_sample(_studio(
+                sex=sex, age=30.0, population=pop, skin_tone=tone[pop], hair_colour=0.9, eye_colour=0.9,
+                hair_style="short" if sex else "long_straight", hair_length=0.06 if sex else 0.22,
+                hair_curl=0.9 if pop == "african" else 0.1), size=size, seed=1)["image"])
+    return grid(tiles, len(POPULATIONS))
+
+
+def expression_grid(intensities: tuple[float, ...] = (0.3, 0.6, 1.0), size: int = 128,
+                    identity_seed: int = 7) -> np.ndarray:
+    """One identity; one row per intensity, one column per expression of the set (neutral first)."""
+    tiles = []
+    for t in intensities:
+        for e in EXPRESSIONS:
+            tiles.append(render_sample(_studio(identity_seed=identity_seed, individuality=1.0, expression=e,
+                                               expression_intensity=0.0 if e == "neutral" else float(t)),
+                                       size=size, seed=1)["image"])
+    return grid(tiles, len(EXPRESSIONS))
+
+
+def scene_pool(preset: str, n: int = 16, size: int = 128, seed: int = 0, cols: int = 8) -> np.ndarray:
+    """The background layers of the first ``n`` images of a preset's set: its pool of scenes."""
+    return grid([render_index(preset, seed, i, size)["background"] for i in range(n)], cols)
+
+
 def show_layers(s: dict, title: str = ""):
     """A matplotlib figure with every layer of ``s``."""
     import matplotlib.pyplot as plt
@@ -94,6 +161,8 @@ def explorer(size: int = 128, seed: int = 0, preset: str | None = None):
     for name, k in KNOBS.items():
         if k.categorical:
             w = W.Dropdown(options=list(k.choices), value=params[name], description=name)
+        elif name in INTEGER_KNOBS:
+            w = W.BoundedIntText(value=int(params[name]), min=int(k.lo), max=int(k.hi), description=name)
         else:
             w = W.FloatSlider(value=float(params[name]), min=k.lo, max=k.hi, step=(k.hi - k.lo) / 100,
                               description=name, continuous_update=False, tooltip=k.doc)
