@@ -91,7 +91,7 @@ def nme(pred: np.ndarray, gt: np.ndarray, normalizer: str = "interocular",
     ``REGIONS51["mouth"]``.
 
     >>> gt = np.array([[[0.0, 0.0]] * 19 + [[0.0, 0.0]] + [[0.0, 0.0]] * 8 + [[10.0, 0.0]] + [[0.0, 0.0]] * 22])
-    >>> float(nme(gt + [1.0, 0.0], gt)[0])  # every point 1 px off, outer corners 10 px apart
+    >>> round(float(nme(gt + [1.0, 0.0], gt)[0]), 9)  # every point 1 px off, outer corners 10 px apart
     0.1
     """
     err = point_errors(pred, gt, normalizer)
