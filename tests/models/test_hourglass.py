@@ -9,14 +9,6 @@ from casestudies.adapt import convert_dsbn, convert_dson
 from casestudies.models import create_model
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def small(**kw):
     torch.manual_seed(0)
     return create_model("facial_landmarks", "hourglass", **{"stacks": 2, "features": 8, "depth": 3, **kw})

@@ -10,15 +10,6 @@ from casestudies.models import create_model
 from casestudies.models.matting import MattingRefine
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: the suite shares the cores, and oversubscribed OpenMP pools crawl."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _model(**kw) -> MattingRefine:
     torch.manual_seed(0)
     return create_model("background_matting", "bgmv2_mobilenetv2", **kw)

@@ -15,14 +15,6 @@ from casestudies.training import landmarks as L
 from tests.data.readers import readers_fixtures as fx
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def faces(n: int, seed: int = 0) -> L.Faces:
     scenes = fx.scenes(n, seed)
     return L.Faces([s["image"] for s in scenes], np.stack([s["landmarks"] for s in scenes]),

@@ -18,15 +18,6 @@ from casestudies.training.matting import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: the suite shares the cores, and oversubscribed OpenMP pools crawl."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_sobel_magnitude_of_a_ramp() -> None:
     ramp = torch.arange(8.0).repeat(8, 1)[None, None] * 0.1
     mag = sobel_magnitude(ramp)
