@@ -169,14 +169,20 @@ def _target_batches(inputs: RunInputs) -> Iterator[dict[str, Any]]:
 
 def _finish(inputs: RunInputs, model: nn.Module, history: list[dict[str, Any]], info: dict[str, Any]) -> TrainResult:
     """Run the adapter's post-training step, evaluate on the target domain, log the final record."""
-    if inputs.adapter is not None and inputs.adapter.finalize is not None:
+    finalized = inputs.adapter is not None and inputs.adapter.finalize is not None
+    if finalized:
         inputs.adapter.finalize(model, _target_batches(inputs), inputs.task.forward)
     metrics: dict[str, float] = {}
     if inputs.val is not None:
-        metrics = evaluate(
-            model, inputs.task, inputs.val, batch_size=inputs.config.batch_size,
-            domain=REAL if domain_layers(model) else None, amp=inputs.config.amp,
-        )
+        last = history[-1] if history else {}
+        if not finalized and any(k.startswith("val_") for k in last):
+            # fit validated this very model on ``val`` at its last step: reuse it instead of a second pass
+            metrics = {k.removeprefix("val_"): v for k, v in last.items() if k.startswith("val_")}
+        else:
+            metrics = evaluate(
+                model, inputs.task, inputs.val, batch_size=inputs.config.batch_size,
+                domain=REAL if domain_layers(model) else None, amp=inputs.config.amp,
+            )
         record = {
             "stage": "final",
             "epoch": history[-1]["epoch"] if history else 0,
