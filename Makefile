@@ -54,12 +54,19 @@ lint: $(STAMP)
 
 # Sweep every case study that has a params file at $(PROFILE), then assemble the whitepaper.
 # A failed run does not stop the others or the report; the report shows what the records hold.
-report: $(STAMP)
-	@for c in $(CASES); do \
-	  if [ -f params/$$c.yaml ]; then $(BIN)/casestudies sweep $$c --profile $(PROFILE) || echo "sweep $$c: some runs failed (see casestudies status)"; \
+# Each stage's wall time goes to runs/build_log.jsonl (the report's provenance block shows it).
+report:
+	@build=$$(date -u +%Y%m%dT%H%M%SZ); t=$$(date +%s.%N); \
+	$(MAKE) --no-print-directory install || exit 1; \
+	$(BIN)/casestudies stage install --build $$build --since $$t --profile $(PROFILE); \
+	for c in $(CASES); do \
+	  if [ -f params/$$c.yaml ]; then t=$$(date +%s.%N); \
+	    $(BIN)/casestudies sweep $$c --profile $(PROFILE) || echo "sweep $$c: some runs failed (see casestudies status)"; \
+	    $(BIN)/casestudies stage "sweep $$c" --build $$build --since $$t --profile $(PROFILE); \
 	  else echo "no params/$$c.yaml yet: $$c has no runs"; fi; \
-	done
-	$(BIN)/casestudies report --profile $(PROFILE)
+	done; \
+	t=$$(date +%s.%N); $(BIN)/casestudies report --profile $(PROFILE); rc=$$?; \
+	$(BIN)/casestudies stage report --build $$build --since $$t --profile $(PROFILE); exit $$rc
 
 clean-runs: $(STAMP)
 	$(BIN)/casestudies clean

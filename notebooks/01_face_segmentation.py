@@ -99,11 +99,12 @@ run.set("data_report", data.reports())
 display(Markdown("\n".join(f"* **{k}**: {v}" for k, v in data.sources.items())))
 
 # %%
-if figures:
-    shown = {f"real A: {data.sources['real_a']}": [data.real["a"]["train"][i] for i in range(4)],
-             f"real B: {data.sources['real_b']}": [data.real["b"]["train"][i] for i in range(4)],
-             f"synthetic: {data.sources['synthetic']}": [data.synthetic[i] for i in range(4)]}
-    viz.show(viz.domain_samples(shown))
+with run.timer("figures"):
+    if figures:
+        shown = {f"real A: {data.sources['real_a']}": [data.real["a"]["train"][i] for i in range(4)],
+                 f"real B: {data.sources['real_b']}": [data.real["b"]["train"][i] for i in range(4)],
+                 f"synthetic: {data.sources['synthetic']}": [data.synthetic[i] for i in range(4)]}
+        viz.show(viz.domain_samples(shown))
 
 # %% [markdown]
 # ## Training
@@ -137,8 +138,9 @@ display(Markdown(
     f"validation curve flattened: {train_summary['flattened']} "
     f"(last-quarter gain {train_summary['last_quarter_gain']}, tolerance {train_summary['flatten_tol']})."
 ))
-if figures:
-    viz.show(viz.curves(result.history))
+with run.timer("figures"):
+    if figures:
+        viz.show(viz.curves(result.history))
 
 # %% [markdown]
 # ## Test
@@ -155,16 +157,17 @@ run.set_metrics({**metrics, "train": train_summary})
 display(Markdown(" | ".join(f"**{k}** mIoU {m['miou']:.4f}, pixel acc. {m['pixel_acc']:.4f}" for k, m in metrics.items())))
 
 # %%
-if figures:
-    rows = {}
-    for name, ds in test_sets.items():
-        idx = list(range(min(4, len(ds))))
-        items = [ds[i] for i in idx]
-        images = [(it["image"].permute(1, 2, 0).numpy() * 255).astype("uint8") for it in items]
-        truth = [it["seg"].numpy().astype("uint8") for it in items]
-        rows[name] = (images, truth, evaluation.predict(result.model, task, ds, idx))
-    viz.show(viz.predictions(rows))
-    viz.show(viz.per_class_iou(metrics))
+with run.timer("figures"):
+    if figures:
+        rows = {}
+        for name, ds in test_sets.items():
+            idx = list(range(min(4, len(ds))))
+            items = [ds[i] for i in idx]
+            images = [(it["image"].permute(1, 2, 0).numpy() * 255).astype("uint8") for it in items]
+            truth = [it["seg"].numpy().astype("uint8") for it in items]
+            rows[name] = (images, truth, evaluation.predict(result.model, task, ds, idx))
+        viz.show(viz.predictions(rows))
+        viz.show(viz.per_class_iou(metrics))
 
 # %%
-run.set("kernel_cpu_s", round(time.process_time(), 2))  # this kernel's CPU seconds (the budget arithmetic)
+run.set("kernel_cpu_s", run.cpu_seconds())  # this run's kernel CPU seconds (the budget arithmetic)

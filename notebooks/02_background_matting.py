@@ -97,28 +97,29 @@ run.set_data_sources({
 # re-solving the matte with closed-form matting when `refine_mattes` is on (cached).
 
 # %%
-if standin:
-    pool = generator_mattes("standin_real_a", n_real + n_val + n_test, image_size, data_seed, rough=True,
-                            workers=prep_workers)
-    train_b, val_b, test_b = split_blocks(len(pool), (n_real / len(pool), n_val / len(pool), 1.0))
-    real_src, val_src = pool.take(train_b, "train"), pool.take(val_b, "val")
-    test_src = pool.take(test_b, "test") if test_dataset == "standin_real_a" else None
-else:
-    real_src = reader_mattes(real_dataset, real_root, "train", image_size, n_real)
-    val_src = reader_mattes(real_dataset, real_root, "val", image_size, n_val)
-    test_src = None
-if test_src is None:
-    test_src = reader_mattes(test_dataset, test_root, "test", image_size, n_test)
-n_synth = max(2, round(synthetic_share * len(real_src)))
-synth_src = generator_mattes("synthetic", n_synth, image_size, data_seed, rough=False, workers=prep_workers)
+with run.timer("data"):
+    if standin:
+        pool = generator_mattes("standin_real_a", n_real + n_val + n_test, image_size, data_seed, rough=True,
+                                workers=prep_workers)
+        train_b, val_b, test_b = split_blocks(len(pool), (n_real / len(pool), n_val / len(pool), 1.0))
+        real_src, val_src = pool.take(train_b, "train"), pool.take(val_b, "val")
+        test_src = pool.take(test_b, "test") if test_dataset == "standin_real_a" else None
+    else:
+        real_src = reader_mattes(real_dataset, real_root, "train", image_size, n_real)
+        val_src = reader_mattes(real_dataset, real_root, "val", image_size, n_val)
+        test_src = None
+    if test_src is None:
+        test_src = reader_mattes(test_dataset, test_root, "test", image_size, n_test)
+    n_synth = max(2, round(synthetic_share * len(real_src)))
+    synth_src = generator_mattes("synthetic", n_synth, image_size, data_seed, rough=False, workers=prep_workers)
 
-labels = {}
-for variant in (False, True):
-    alphas, fgs, hit = labelled_set(real_src.images, real_src.mattes, source_key=real_src.key, refine=variant,
-                                    trimap_px=refine_trimap_px, cache_dir=cache)
-    labels[variant] = (alphas, fgs)
-    print(f"real labels ({'refined' if variant else 'rough'}): {'cache' if hit else 'computed'}")
-train_alphas, train_fgs = labels[refine_mattes]
+    labels = {}
+    for variant in (False, True):
+        alphas, fgs, hit = labelled_set(real_src.images, real_src.mattes, source_key=real_src.key, refine=variant,
+                                        trimap_px=refine_trimap_px, cache_dir=cache)
+        labels[variant] = (alphas, fgs)
+        print(f"real labels ({'refined' if variant else 'rough'}): {'cache' if hit else 'computed'}")
+    train_alphas, train_fgs = labels[refine_mattes]
 
 
 def label_quality(alphas: np.ndarray) -> dict:
@@ -189,10 +190,11 @@ print(result.info)
 # ## Test: both background sets, and the trivial baseline
 
 # %%
-domain = REAL if domain_layers(model) else None
-test_metrics = {kind: evaluate(model, MattingTask(), ds, batch_size=batch_size, domain=domain)
-                for kind, ds in test_sets.items()}
-baseline = {kind: evaluate_baseline(ds, baseline_threshold) for kind, ds in test_sets.items()}
+with run.timer("test"):
+    domain = REAL if domain_layers(model) else None
+    test_metrics = {kind: evaluate(model, MattingTask(), ds, batch_size=batch_size, domain=domain)
+                    for kind, ds in test_sets.items()}
+    baseline = {kind: evaluate_baseline(ds, baseline_threshold) for kind, ds in test_sets.items()}
 for kind in test_sets:
     print(kind, {k: round(v, 4) for k, v in test_metrics[kind].items()})
     print(f"  baseline (|I - B| > {baseline_threshold})", {k: round(v, 4) for k, v in baseline[kind].items()})

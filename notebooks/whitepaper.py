@@ -37,10 +37,11 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from casestudies import claims, report_budget, source_numbers
+from casestudies import buildlog, claims, report_budget, source_numbers
 from casestudies import report_overview as ov
 from casestudies import reportparts as rp
 from casestudies.aggregate import provenance
+from casestudies.data.synth.disk import cache_root
 from casestudies.store import load_records
 
 rp.set_figures_dir(figures_dir or None)
@@ -64,6 +65,8 @@ display(Markdown(
     + f" read from `{ov.display_path(runs_dir, project_root)}`; summed run time {rp.fmt_seconds(total)} "
     "(runs execute in parallel, so the sweeps' wall clock is shorter)."
 ))
+if (line := buildlog.build_sentence(Path(runs_dir), profile)) is not None:
+    display(Markdown(line + " [Per stage](#provenance)."))
 if records.empty:
     display(Markdown("**No run records yet**: nothing has been trained, so this report shows no results; every "
                      "claim below is *not run*."))
@@ -220,3 +223,17 @@ if not records.empty:
     display(HTML(prov.to_html(index=False, border=0)))
     for line in rp.mixed_code_warnings(records):
         display(Markdown(f"**Mixed code versions:** {line}"))
+    cost = buildlog.run_cost_table(records)
+    if not cost.empty:
+        total_wall, total_fixed = cost["run time (s)"].sum(), cost["fixed (s)"].sum()
+        display(Markdown(
+            "Where the runs' time went (summed over runs, wall clock): training, test evaluation, the notebooks' "
+            "figures, and the fixed cost of a run (kernel start, imports, data preparation and generation, "
+            "papermill): "
+            f"**{total_fixed / total_wall:.1%}** of the summed run time is fixed cost."))
+        display(table(cost))
+stages = buildlog.stage_table(Path(runs_dir), cache_root(), profile)
+if not stages.empty:
+    display(Markdown("Build stages of `make report` (wall clock; from `runs/build_log.jsonl`): the first build "
+                     "logged here, from an empty run store, and the latest."))
+    display(table(stages))

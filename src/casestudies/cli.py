@@ -1,4 +1,4 @@
-"""Command line: ``casestudies sweep | status | report | clean | generate | bench``.
+"""Command line: ``casestudies sweep | status | report | clean | stage | generate | bench``.
 
 Exit codes: 0 success, 1 some runs failed (or a step failed), 2 bad arguments or parameters
 (including an unknown name: :class:`~casestudies.names.UnknownNameError`).
@@ -44,7 +44,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 0
     summary = run_sweep(
         plan, proj.runs, proj.root, executor=args.executor, jobs=args.jobs, threads=args.threads,
-        timeout_s=args.timeout, progress=not args.no_progress,
+        timeout_s=args.timeout, progress=not args.no_progress, reuse_kernels=not args.fresh_kernels,
     )
     print(summary.text())
     return 0 if summary.ok else 1
@@ -127,6 +127,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stage(args: argparse.Namespace) -> int:
+    from casestudies.buildlog import record_stage
+    from casestudies.reportparts import fmt_seconds
+
+    proj = Project.at(args.root, args.runs)
+    row = record_stage(proj.runs, args.build, args.name, args.since, profile=args.profile)
+    print(f"stage {args.name}: {fmt_seconds(row['seconds'])}")
+    return 0
+
+
 def _external(name: str) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]:
     mod = importlib.import_module(EXTERNAL[name][0])
     return mod.add_arguments, mod.run
@@ -155,6 +165,8 @@ def build_parser(with_external: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=float, help="per-cell timeout in seconds")
     s.add_argument("--dry-run", action="store_true", help="validate and list the runs, execute nothing")
     s.add_argument("--no-progress", action="store_true")
+    s.add_argument("--fresh-kernels", action="store_true",
+                   help="start a new kernel for every run (default: a worker reuses its kernel, names cleared)")
     s.set_defaults(func=cmd_sweep)
 
     st = sub.add_parser("status", help="done / failed / running / pending runs per case and profile")
@@ -175,6 +187,13 @@ def build_parser(with_external: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("case", nargs="?")
     c.add_argument("--dry-run", action="store_true")
     c.set_defaults(func=cmd_clean)
+
+    g = sub.add_parser("stage", help="log a finished stage of a build (make report) in <runs>/build_log.jsonl")
+    g.add_argument("name", help="stage name, e.g. install or 'sweep face_segmentation'")
+    g.add_argument("--build", required=True, help="id shared by the stages of one build, e.g. its UTC start time")
+    g.add_argument("--since", type=float, required=True, help="when the stage started, Unix seconds")
+    g.add_argument("--profile", default="", help="profile the build is for")
+    g.set_defaults(func=cmd_stage)
 
     for name, (_, help_text) in EXTERNAL.items():
         e = sub.add_parser(name, help=help_text, add_help=with_external == name)

@@ -35,6 +35,7 @@ class RunLog:
     def __init__(self, run_dir: Path | None = None):
         self.dir = Path(run_dir) if run_dir is not None else None
         self.t0 = time.perf_counter()
+        self.cpu0 = time.process_time()
         self.history: list[dict[str, Any]] = []
         self.metrics: dict[str, Any] = {}
         self.data_sources: dict[str, Any] = {}
@@ -80,6 +81,10 @@ class RunLog:
     def set_device(self, device: str) -> None:
         self._device = device
         self._flush()
+
+    def cpu_seconds(self) -> float:
+        """This kernel's CPU seconds since the run log was made (a reused kernel's earlier runs excluded)."""
+        return round(time.process_time() - self.cpu0, 2)
 
     @contextlib.contextmanager
     def timer(self, name: str) -> Iterator[None]:
@@ -131,6 +136,7 @@ def _jsonable_tree(obj: Any) -> Any:
 
 
 _current: RunLog | None = None
+_watched: int | None = None  # the parent pid a watcher thread already follows
 
 
 def current() -> RunLog:
@@ -153,7 +159,9 @@ def attach(run_dir: str, parent_pid: int | None = None, threads: int | None = No
         pin_threads(threads)
     _current = RunLog(Path(run_dir))
     _current._flush()
-    if parent_pid:
+    global _watched
+    if parent_pid and parent_pid != _watched:  # once per kernel, which a sweep may reuse for many runs
+        _watched = parent_pid
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     return _current
 

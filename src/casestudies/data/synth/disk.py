@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import shutil
 import sys
+import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -223,6 +224,17 @@ def cached_dataset(preset: str, seed: int, n: int, size: int, workers: int = 1, 
         for stale in (tmp, path):  # left by a process killed mid-generation
             if stale.exists():
                 shutil.rmtree(stale)
+        t0 = time.perf_counter()
         generate(preset, n, size, seed, tmp, workers=workers, progress=progress)
         tmp.rename(path)
+        _log_generation(path, preset, n, size, workers, time.perf_counter() - t0)
     return path
+
+
+def _log_generation(path: Path, preset: str, n: int, size: int, workers: int, seconds: float) -> None:
+    """One line in ``<cache>/generation_log.jsonl`` per set rendered (the report's build stages read it)."""
+    from casestudies.buildlog import GENERATION_LOG, append_line
+
+    append_line(path.parent / GENERATION_LOG, {"set": path.name, "preset": preset, "n": int(n), "size": int(size),
+                                               "workers": int(workers), "seconds": round(seconds, 2),
+                                               "finished_at": round(time.time(), 3)})
