@@ -40,8 +40,12 @@ $(STAMP): pyproject.toml Makefile jupyter/overrides.json
 
 install: $(STAMP)
 
+# One test worker per core (pytest-xdist), whole files per worker so a module's fixtures (the
+# JupyterLab server, the built report) start once; TEST_JOBS=0 runs in this process, TEST_ARGS adds options.
+TEST_JOBS ?= auto
+TEST_ARGS ?=
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile $(TEST_ARGS)
 
 # JupyterLab on this checkout, opened at notebooks/; the environment's own kernel and settings win over
 # any in your home directory. Stop it with Ctrl-C (twice) or File > Shut Down.

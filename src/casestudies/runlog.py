@@ -166,6 +166,29 @@ def attach(run_dir: str, parent_pid: int | None = None, threads: int | None = No
     return _current
 
 
+def fresh_namespace(shell: Any) -> None:
+    """Give a kernel reused by a sweep the namespace it had before its first run (called by the
+    executor's injected cell): names the last run added go, the ones it rebound (``__spec__``,
+    which spawned worker processes need, ``In``, ...) get their first values back, its output
+    history and open figures are dropped. The first call only takes the snapshot."""
+    ns = shell.user_ns
+    base = getattr(shell, "_cs_pristine_ns", None)
+    if base is None:
+        shell._cs_pristine_ns = dict(ns)
+        return
+    for name in [k for k in ns if k not in base]:
+        del ns[name]
+    ns.update(base)
+    with contextlib.suppress(Exception):
+        shell.displayhook.flush()  # Out / _ / __ keep the last run's results alive otherwise
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+    import gc
+
+    gc.collect()
+
+
 def _watch_parent(pid: int, interval_s: float = 0.5) -> None:
     """Exit the kernel once ``pid`` is gone (or this process was re-parented away from it)."""
     direct = os.getppid() == pid

@@ -7,8 +7,8 @@ the same command again, and two sweeps over one store never execute a run twice.
 
 Kernel reuse (``RunSpec.reuse_kernel``, on by default): each worker process keeps its Jupyter kernel
 for the next run of the same notebook, so a run does not pay a kernel start and the torch / model
-imports again (about 8 s of a 25 s default-profile run on two cores). The injected first cell clears
-the previous run's names (``%reset -f``) and closes its figures; every run seeds its own RNGs, so a
+imports again (about 8 s of a 25 s default-profile run on two cores). The injected first cell gives
+the kernel back the namespace it had before its first run (``runlog.fresh_namespace``); every run seeds its own RNGs, so a
 record is the same in a fresh or a reused kernel (tested). A kernel is dropped after a failed run
 and after ``KERNEL_RUNS`` runs; ``casestudies sweep --fresh-kernels`` starts one per run.
 """
@@ -143,18 +143,12 @@ def build_notebook(spec: RunSpec):  # -> nbformat.NotebookNode
     nb = jupytext.read(spec.notebook)
     nb.metadata.setdefault("kernelspec", {"name": spec.kernel, "display_name": "Python 3", "language": "python"})
     nb.metadata["kernelspec"]["name"] = spec.kernel
-    fresh = (
-        "# a kernel kept from this worker's previous run: its names and figures go first\n"
-        "get_ipython().run_line_magic('reset', '-f')\n"
-        "import sys as _cs_sys\n"
-        "if 'matplotlib.pyplot' in _cs_sys.modules:\n"
-        "    _cs_sys.modules['matplotlib.pyplot'].close('all')\n"
-    ) if spec.reuse_kernel else ""
     src = (
         "# run context, injected by casestudies.sweep (pins threads, points the run log at the run folder)\n"
-        + fresh
-        + "from casestudies import runlog as _cs_runlog\n"
-        f"_cs_runlog.attach({str(spec.run_dir)!r}, parent_pid={os.getpid()}, threads={spec.threads})"
+        "from casestudies import runlog as _cs_runlog\n"
+        + ("_cs_runlog.fresh_namespace(get_ipython())  # a kernel kept from this worker's previous run\n"
+           if spec.reuse_kernel else "")
+        + f"_cs_runlog.attach({str(spec.run_dir)!r}, parent_pid={os.getpid()}, threads={spec.threads})"
     )
     cell = nbformat.v4.new_code_cell(src, metadata={"tags": [CONTEXT_TAG, "remove_cell"]})
     nb.cells.insert(0, cell)
