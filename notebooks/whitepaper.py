@@ -228,8 +228,8 @@ if not records.empty:
         total_wall, total_fixed = cost["run time (s)"].sum(), cost["fixed (s)"].sum()
         display(Markdown(
             "Where the runs' time went (summed over runs, wall clock): training, test evaluation, the notebooks' "
-            "figures, and the fixed cost of a run (kernel start, imports, data preparation and generation, "
-            "papermill): "
+            "figures, one-off data work inside the first runs (sets rendered, mattes refined, or waited for), "
+            "and the fixed cost of a run (kernel start, imports, data preparation, papermill): "
             f"**{total_fixed / total_wall:.1%}** of the summed run time is fixed cost."))
         display(table(cost))
 stages = buildlog.stage_table(Path(runs_dir), cache_root(), profile)

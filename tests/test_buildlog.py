@@ -58,10 +58,11 @@ def test_run_cost_table_hand_computed():
         "timings.phase.test": [5.0, 5.0, None],
         "timings.phase.evaluate": [None, None, 10.0],
         "timings.phase.figures": [4.0, 2.0, None],
+        "timings.phase.generate": [3.0, None, None],
     })
     t = buildlog.run_cost_table(rec).set_index("case")
-    assert t.loc["a", "figures (s)"] == 6.0
-    assert t.loc["a", "fixed (s)"] == 24.0 and t.loc["a", "fixed share"] == pytest.approx(24 / 160, abs=1e-3)
+    assert t.loc["a", "figures (s)"] == 6.0 and t.loc["a", "one-off data (s)"] == 3.0
+    assert t.loc["a", "fixed (s)"] == 21.0 and t.loc["a", "fixed share"] == pytest.approx(21 / 160, abs=1e-3)
     assert t.loc["b", "evaluation (s)"] == 10.0 and t.loc["b", "fixed (s)"] == 10.0
     assert buildlog.run_cost_table(pd.DataFrame()).empty
 
@@ -81,3 +82,21 @@ def test_cached_dataset_logs_each_rendered_set_once(tmp_path, monkeypatch):
     cached_dataset("synthetic", 0, 2, 32)  # cached: not rendered again
     rows = buildlog.read_lines(tmp_path / buildlog.GENERATION_LOG)
     assert len(rows) == 1 and rows[0]["n"] == 2 and rows[0]["size"] == 32 and rows[0]["seconds"] > 0
+
+
+def test_one_off_work_is_timed_into_an_attached_run_only(tmp_path, monkeypatch):
+    from casestudies import runlog
+    from casestudies.data.synth.disk import cached_dataset
+
+    monkeypatch.setenv("CASESTUDIES_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(runlog, "_current", None)
+    with runlog.one_off():  # no run attached: nothing to time into
+        pass
+    assert runlog._current is None
+    (tmp_path / "run").mkdir()
+    run = runlog.attach(str(tmp_path / "run"))
+    cached_dataset("synthetic", 0, 2, 32)
+    spent = run.timings[runlog.ONE_OFF]
+    assert spent > 0
+    cached_dataset("synthetic", 0, 2, 32)  # cached: no one-off work
+    assert run.timings[runlog.ONE_OFF] == spent

@@ -166,6 +166,20 @@ def attach(run_dir: str, parent_pid: int | None = None, threads: int | None = No
     return _current
 
 
+ONE_OFF = "generate"  # the phase timer of one-off data work: rendering a set, refining mattes, waiting for either
+
+
+@contextlib.contextmanager
+def one_off() -> Iterator[None]:
+    """Time one-off data work (a set rendered or labels computed for the cache, or waiting while another
+    run does it) into the current run's ``generate`` phase; a no-op outside a sweep's run."""
+    if _current is None or _current.dir is None:
+        yield
+        return
+    with _current.timer(ONE_OFF):
+        yield
+
+
 def fresh_namespace(shell: Any) -> None:
     """Give a kernel reused by a sweep the namespace it had before its first run (called by the
     executor's injected cell): names the last run added go, the ones it rebound (``__spec__``,

@@ -16,6 +16,7 @@ a hash of the source set's key, the method and its parameters; concurrent runs c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import numpy as np
 
 from casestudies.data.matting import refinement_trimap
 from casestudies.filelock import exclusive
+from casestudies.runlog import one_off
 
 REFINE_VERSION = 1
 
@@ -85,7 +87,7 @@ def labelled_set(
         return (*_compute(images, mattes, refine, trimap_px), False)
     path = Path(cache_dir) / "matting" / f"{label_key(source_key, refine, trimap_px)}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive(path.with_name(path.name + ".lock")):
+    with (contextlib.nullcontext() if path.exists() else one_off()), exclusive(path.with_name(path.name + ".lock")):
         if path.exists():
             with np.load(path) as z:
                 return z["alphas"], z["foregrounds"], True

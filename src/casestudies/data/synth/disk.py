@@ -216,8 +216,10 @@ def cached_dataset(preset: str, seed: int, n: int, size: int, workers: int = 1, 
     path = cache_root() / f"{preset}_seed{seed}_n{n}_{size}px_v{GENERATOR_VERSION}"
     if (path / "manifest.json").exists():
         return path
+    from casestudies.runlog import one_off
+
     # concurrent runs of a sweep asking for the same set: the first generates it, the others wait
-    with exclusive(path.with_name(path.name + ".lock")):
+    with one_off(), exclusive(path.with_name(path.name + ".lock")):
         if (path / "manifest.json").exists():
             return path
         tmp = path.with_name(path.name + ".partial")
