@@ -188,3 +188,24 @@ def test_evaluate_faces_scores_the_model_and_the_baseline():
     assert set(ev.metrics["region"]) == {"eyes", "brows", "nose", "mouth"} and ev.ced["y"][-1] == 1.0
     ex = L.examples(ev, 2)
     assert len(ex) == 2 and np.allclose(ex[0]["pred"], ex[0]["gt"], atol=0.3)
+
+
+def test_load_generated_keeps_a_set_for_the_next_run(tmp_path, monkeypatch):
+    import os
+
+    from casestudies.data.synth.disk import cached_dataset
+    from casestudies.training import landmarks as L
+
+    monkeypatch.setenv("CASESTUDIES_CACHE", str(tmp_path))
+    monkeypatch.setattr(L, "_LOADED", {})
+    path = cached_dataset("synthetic", 0, 3, 32)
+    first = L.load_generated(path)
+    (path / "000001.png").rename(tmp_path / "moved.png")  # a second read must not need the file
+    second = L.load_generated(path)
+    assert np.array_equal(first.points, second.points) and np.array_equal(first.images[1], second.images[1])
+    second.images[0][:] = 0  # copies: a run that changes its arrays leaves the next run's alone
+    assert L.load_generated(path).images[0].any()
+    st = (path / "manifest.json").stat()
+    os.utime(path / "manifest.json", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # the set changed on disk
+    with pytest.raises(Exception, match="000001"):
+        L.load_generated(path)
