@@ -7,6 +7,7 @@ run's executed notebook with nbconvert (cells tagged ``hide_input`` lose their i
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 import casestudies
 from casestudies.params import ParameterError, resolve
 from casestudies.project import Project
-from casestudies.store import NOTEBOOK, atomic_write_json, atomic_write_text, iter_runs
+from casestudies.store import NOTEBOOK, RECORD, atomic_write_json, atomic_write_text, iter_runs
 
 WHITEPAPER = "whitepaper.py"
 # Notebooks rendered next to the whitepaper and linked from it (executed with their own defaults).
@@ -115,6 +116,31 @@ def screenshot_first_screen(html_path: Path, png_path: Path, width: int = 1280, 
     return None
 
 
+def package_digest() -> str:
+    """Hash of this package's source files (what the whitepaper's and companions' code is)."""
+    h = hashlib.sha256()
+    pkg = Path(casestudies.__file__).resolve().parent
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(str(f.relative_to(pkg)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _stamp(path: Path) -> tuple[str, int, int] | None:
+    return (path.name, path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
+
+
+def _previous(out: Path) -> dict:
+    try:
+        return json.loads((out / "build.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
 def whitepaper_source(proj: Project) -> Path:
     """``<root>/notebooks/whitepaper.py``, else the one next to the installed package (editable installs)."""
     for cand in (proj.notebooks / WHITEPAPER, Path(casestudies.__file__).resolve().parents[2] / "notebooks" / WHITEPAPER):
@@ -137,12 +163,18 @@ def selection_for(proj: Project, profile: str) -> dict[str, list[str]]:
 
 def build_report(
     proj: Project, profile: str = "default", out_dir: Path | None = None, run_pages: bool = True,
-    progress: bool = True, companions: bool = True, screenshot: bool = True,
+    progress: bool = True, companions: bool = True, screenshot: bool = True, force: bool = False,
 ) -> Path:
     """Render the whitepaper, the per-run pages and the companion notebooks it links to; returns its path.
 
     The whitepaper executes with the project root as working directory and sees project-relative
     paths only. ``screenshot`` saves ``first_screen.png`` next to it when Chromium is available.
+    Nothing is executed again whose inputs did not change since the last build into ``out_dir``
+    (``build.json`` keeps their digests): a run page is re-rendered when its notebook is newer, a
+    companion when its source or this package changed, the whitepaper when its source, this package,
+    the selected runs' records, the benchmark output or the arguments changed; ``force`` redoes all.
+    The build log (``runs/build_log.jsonl``) is not an input: a page reused keeps the stage table of
+    the build that wrote it.
     """
     import jupytext
     import papermill as pm
@@ -168,22 +200,36 @@ def build_report(
     bindir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
+    previous = {} if force else _previous(out)
+    pkg = package_digest()
+
     # 2. companion notebooks (e.g. the generator gallery) executed with their defaults
-    built = []
+    built, companion_digests = [], {}
     if companions:
         for name in COMPANIONS:
             src = proj.notebooks / f"{name}.py"
             if src.exists():
-                executed = out / f"{name}.ipynb"
-                pm.execute_notebook(
-                    jupytext.read(src), str(executed), kernel_name="python3", progress_bar=progress,
-                    log_output=False, cwd=str(src.parent), extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                )
-                render_html(executed, out / f"{name}.html")
+                key = digest(src.read_text(), pkg)
+                companion_digests[name] = key
+                if previous.get("companion_digests", {}).get(name) != key or not (out / f"{name}.html").exists():
+                    executed = out / f"{name}.ipynb"
+                    pm.execute_notebook(
+                        jupytext.read(src), str(executed), kernel_name="python3", progress_bar=progress,
+                        log_output=False, cwd=str(src.parent), extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                    )
+                    render_html(executed, out / f"{name}.html")
                 built.append(name)
 
     # 3. execute the whitepaper notebook on the records (paths relative to the project root), then render it
     src = whitepaper_source(proj)
+    records = [(rs.case, rs.run_id, rs.state, _stamp(rs.path / RECORD)) for rs in iter_runs(proj.runs)
+               if rs.case not in selection or rs.run_id in selection[rs.case]]
+    inputs = digest(src.read_text(), pkg, records, selection, profile, built, str(out), project_relative(proj.runs, proj.root),
+                    _stamp(proj.root / "benchmarks" / "_out" / "bench_generator.json"))
+    html_path = out / "whitepaper.html"
+    if previous.get("inputs") == inputs and html_path.exists():
+        print("whitepaper: inputs unchanged since the last build, page reused (casestudies report --force redoes it)")
+        return html_path
     nb = jupytext.read(src)
     executed = out / "whitepaper.ipynb"
     pm.execute_notebook(
@@ -195,7 +241,6 @@ def build_report(
                     "benchmarks_dir": project_relative(proj.root / "benchmarks" / "_out", proj.root)},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
-    html_path = out / "whitepaper.html"
     render_html(executed, html_path)
     shot = None
     if screenshot:
@@ -206,5 +251,6 @@ def build_report(
         else:
             print(note, file=sys.stderr)
     atomic_write_text(out / "build.json", json.dumps(
-        {"profile": profile, "runs": len(runs), "companions": built, "first_screen": shot}) + "\n")
+        {"profile": profile, "runs": len(runs), "companions": built, "first_screen": shot, "inputs": inputs,
+         "companion_digests": companion_digests}) + "\n")
     return html_path

@@ -55,3 +55,25 @@ def test_whitepaper_from_toy_records_and_empty_store(tmp_path: Path) -> None:
     check_common(page, tmp_path)
     assert "No run records yet" in page
     assert "face segmentation <em>not run</em>" in page  # our side of the source's table
+
+
+def test_unchanged_inputs_reuse_the_page_and_a_changed_record_does_not(tmp_path: Path) -> None:
+    import shutil
+
+    runs = tmp_path / "runs"
+    shutil.copytree(REPO / "tests" / "golden" / "runs", runs)
+    proj = Project(tmp_path / "proj", runs)
+    (tmp_path / "proj").mkdir()
+
+    def go(**kw) -> int:
+        out = build_report(proj, profile="tiny", out_dir=tmp_path / "build", run_pages=False, progress=False,
+                           companions=False, screenshot=False, **kw)
+        return (out.parent / "whitepaper.ipynb").stat().st_mtime_ns
+
+    first = go()
+    assert go() == first  # nothing changed: not executed again
+    record = next(runs.rglob("record.json"))
+    record.write_text(record.read_text() + " ")  # a record rewritten (a run re-done)
+    second = go()
+    assert second != first
+    assert go(force=True) != second
