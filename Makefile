@@ -69,7 +69,7 @@ report:
 	    $(BIN)/casestudies stage "sweep $$c" --build $$build --since $$t --profile $(PROFILE); \
 	  else echo "no params/$$c.yaml yet: $$c has no runs"; fi; \
 	done; \
-	t=$$(date +%s.%N); $(BIN)/casestudies report --profile $(PROFILE); rc=$$?; \
+	t=$$(date +%s.%N); $(BIN)/casestudies report --profile $(PROFILE) --build $$build; rc=$$?; \
 	$(BIN)/casestudies stage report --build $$build --since $$t --profile $(PROFILE); exit $$rc
 
 clean-runs: $(STAMP)

@@ -99,7 +99,7 @@ def stage_table(runs: Path, cache: Path | None = None, profile: str | None = Non
                          "(included in their times)"})
         if not any(s["stage"] == "report" for s in stages):
             rows.append({"build": f"{label} ({key})", "stage": "report", "time": "–",
-                         "note": "this page: logged once it is written (see the next build)"})
+                         "note": "executing this page: logged once it is written (see build_log.jsonl)"})
         rows.append({"build": f"{label} ({key})", "stage": "total", "time": fmt_seconds(end - start), "note": ""})
     return pd.DataFrame(rows, columns=["build", "stage", "time", "note"])
 

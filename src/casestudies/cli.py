@@ -122,7 +122,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     proj = Project.at(args.root, args.runs)
     out = build_report(proj, profile=args.profile, out_dir=Path(args.out) if args.out else None,
                        run_pages=not args.no_run_pages, progress=not args.no_progress,
-                       companions=not args.no_companions, force=args.force)
+                       companions=not args.no_companions, force=args.force, build_id=args.build)
     print(f"whitepaper: {out}")
     return 0
 
@@ -182,6 +182,7 @@ def build_parser(with_external: str | None = None) -> argparse.ArgumentParser:
     r.add_argument("--no-companions", action="store_true", help="skip the generator gallery page")
     r.add_argument("--no-progress", action="store_true")
     r.add_argument("--force", action="store_true", help="execute everything again even where its inputs are unchanged")
+    r.add_argument("--build", help="build id (make report's): log the run pages and companions as its stages")
     r.set_defaults(func=cmd_report)
 
     c = sub.add_parser("clean", help="remove incomplete and failed runs (never done or running ones)")

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import casestudies
@@ -164,6 +165,7 @@ def selection_for(proj: Project, profile: str) -> dict[str, list[str]]:
 def build_report(
     proj: Project, profile: str = "default", out_dir: Path | None = None, run_pages: bool = True,
     progress: bool = True, companions: bool = True, screenshot: bool = True, force: bool = False,
+    build_id: str | None = None,
 ) -> Path:
     """Render the whitepaper, the per-run pages and the companion notebooks it links to; returns its path.
 
@@ -174,7 +176,8 @@ def build_report(
     companion when its source or this package changed, the whitepaper when its source, this package,
     the selected runs' records, the benchmark output or the arguments changed; ``force`` redoes all.
     The build log (``runs/build_log.jsonl``) is not an input: a page reused keeps the stage table of
-    the build that wrote it.
+    the build that wrote it. With ``build_id`` (``make report`` passes its own), the run pages and the
+    companions are logged there as stages before the whitepaper executes, so its page shows them.
     """
     import jupytext
     import papermill as pm
@@ -191,11 +194,19 @@ def build_report(
         if rs.state in ("done", "failed") and (rs.case not in selection or rs.run_id in selection[rs.case])
         and (rs.path / NOTEBOOK).exists()
     ]
+    from casestudies.buildlog import record_stage
+
+    def stage(name: str, since: float) -> None:
+        if build_id:
+            record_stage(proj.runs, build_id, name, since, profile=profile)
+
+    t0 = time.time()
     if run_pages:
         for rs in tqdm(runs, desc="run pages", unit="page", disable=not progress or not runs):
             page = out / "runs" / rs.case / f"{rs.run_id}.html"
             if not page.exists() or page.stat().st_mtime < (rs.path / NOTEBOOK).stat().st_mtime:
                 render_html(rs.path / NOTEBOOK, page, hide_parameters=False)
+        stage("report: run pages", t0)
 
     bindir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
@@ -205,6 +216,7 @@ def build_report(
 
     # 2. companion notebooks (e.g. the generator gallery) executed with their defaults
     built, companion_digests = [], {}
+    t0 = time.time()
     if companions:
         for name in COMPANIONS:
             src = proj.notebooks / f"{name}.py"
@@ -219,6 +231,7 @@ def build_report(
                     )
                     render_html(executed, out / f"{name}.html")
                 built.append(name)
+        stage("report: companion pages", t0)
 
     # 3. execute the whitepaper notebook on the records (paths relative to the project root), then render it
     src = whitepaper_source(proj)

@@ -77,3 +77,9 @@ def test_unchanged_inputs_reuse_the_page_and_a_changed_record_does_not(tmp_path:
     second = go()
     assert second != first
     assert go(force=True) != second
+    # make report's build id: the parts before the whitepaper are logged as its stages
+    build_report(proj, profile="tiny", out_dir=tmp_path / "build", progress=False, companions=False,
+                 screenshot=False, build_id="B")
+    from casestudies.buildlog import LOG, read_lines
+
+    assert [(r["build"], r["stage"]) for r in read_lines(runs / LOG)] == [("B", "report: run pages")]
