@@ -30,8 +30,9 @@ HEAD_HEIGHT = 0.23  # chin to crown, metres (framing)
 LOOK_AT = np.array([0.0, 0.005, 0.03])  # framing centre in the head frame
 PIVOT = np.array([0.0, -0.07, -0.01])  # neck pivot of the head rotation
 CV = np.diag([1.0, -1.0, -1.0])  # world (y up, z to viewer) -> camera (y down, z forward)
-MAT_SPEC = np.array([0.18, 0.6, 0.35, 0.03, 0.25, 0.3, 0.5], np.float32)  # skin, eye, glossy, cloth, hair, mouth, lens
-MAT_SHINE = np.array([14.0, 250.0, 60.0, 4.0, 20.0, 20.0, 300.0], np.float32)
+# skin, eye, glossy, cloth, hair, mouth, lens, and (7) the oily-skin lobe
+MAT_SPEC = np.array([0.18, 0.6, 0.35, 0.03, 0.25, 0.3, 0.5, 0.0], np.float32)
+MAT_SHINE = np.array([14.0, 250.0, 60.0, 4.0, 20.0, 20.0, 300.0, 70.0], np.float32)
 HAIR_WIDTH_PX = 0.6
 STRANDS_PER_128 = 1400  # scalp strands at 128 px at full density (scaled with the image size)
 LENS_OPACITY = 0.14
@@ -341,7 +342,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     depth = np.zeros((h, w), np.float32)
     normals = np.zeros((h, w, 3), np.float32)
     spec = MAT_SPEC.copy()
-    spec[0] = 0.08 + 0.3 * float(p["skin_oil"])  # matte .. oily skin
+    spec[0] = 0.08 + 0.15 * float(p["skin_oil"])  # matte .. oily skin: the broad lobe
+    spec[7] = 0.35 * float(p["skin_oil"]) ** 1.5  # and a sharp sheen on oily skin
     raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, spec, MAT_SHINE,
                  eye_c_cam, gaze_cam, eye_cos, iris, light_dir, light_rgb, amb,
                  smaps, sbasis, sorigin, sscale, np.float32(0.012), np.float32(GAMMA), fg, seg, depth, normals)
@@ -356,8 +358,11 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         hcov = _draw_strands(strands, slabel, scol, cam, zbuf, light_dir, light_rgb, amb, rng, fg, alpha, seg)
     # 9. landmarks, pupils, visibility
     lmc = sc.lm3 @ cam.R.T + cam.t
+    lmc[:17] = _contour_landmarks(pc, lmc[:17], cam)
     lm2 = cam.project(lmc)
-    vis = _visible(lm2, lmc[:, 2], zbuf, hcov)
+    tol = np.full(68, 0.004)
+    tol[:17] = 0.012  # outline points sit on a grazing surface: depth changes fast across their window
+    vis = _visible(lm2, lmc[:, 2], zbuf, hcov, tol)
     pup_c = eye_c_cam + EYEBALL_RADIUS * gaze_cam
     pup2 = cam.project(pup_c)
     pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (sc.blink < 0.7)
@@ -394,18 +399,35 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     }
 
 
-def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray, tol: float = 0.004) -> np.ndarray:
-    """Depth test: visible if a surface within ``tol`` metres of the point lies in its 3x3 pixel window
-    and scalp hair covers less than half of its pixel. Physical, not annotator, visibility: jaw-outline
-    points just behind the cheek's silhouette count as hidden."""
+def _contour_landmarks(pc: np.ndarray, jaw: np.ndarray, cam: Camera) -> np.ndarray:
+    """Step 9a: the jaw-outline points (iBUG 0-16) on the face's visible outline in this view (camera
+    frame, 17 x 3): per point, the vertex of its face slice (``geometry.jaw_contour_candidates``) that
+    projects furthest along the point's outward direction in the image (landmark marching)."""
+    head = head_model()
+    out = jaw.copy()
+    o_cam = head.contour_out @ cam.R.T
+    p0 = cam.project(jaw)
+    d = cam.project(jaw + 0.01 * o_cam) - p0
+    d /= np.linalg.norm(d, axis=1, keepdims=True) + 1e-12
+    for k, ids in enumerate(head.contour_cands):
+        c = pc[ids].astype(np.float64)
+        out[k] = c[np.argmax(cam.project(c) @ d[k])]
+    return out
+
+
+def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray,
+             tol: float | np.ndarray = 0.004) -> np.ndarray:
+    """Depth test: visible if a surface within ``tol`` metres (per point or one value) of the point lies
+    in its 3x3 pixel window and scalp hair covers less than half of its pixel."""
     h, w = zbuf.shape
+    tol = np.broadcast_to(np.asarray(tol, float), (len(pts2),))
     out = np.zeros(len(pts2), bool)
     for i, (x, y) in enumerate(pts2):
         ix, iy = int(round(x)), int(round(y))
         if not (0 <= ix < w and 0 <= iy < h) or hcov[iy, ix] >= 0.5:
             continue
         win = zbuf[max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2]
-        out[i] = bool((np.abs(win - z[i]) < tol).any())
+        out[i] = bool((np.abs(win - z[i]) < tol[i]).any())
     return out
 
 
