@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from casestudies.data.synth import raster
-from casestudies.data.synth.backgrounds import background
+from casestudies.data.synth.backgrounds import background, dominant_light
 from casestudies.data.synth.geometry import EYEBALL_RADIUS, head_model
 from casestudies.data.synth.hair import hairline_height, scalp_strands, short_strands
 from casestudies.data.synth.knobs import GENERATOR_VERSION, validate_params
@@ -104,17 +104,30 @@ def make_camera(p: dict, size: int) -> Camera:
     return Camera(K, R, t, Rb, tb, float(f), float(dist), centre)
 
 
-def _lights(p: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Step 5a: unit directions towards each light (camera frame) and their RGB intensities."""
+def _lights(p: dict, env: tuple[float, float, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Step 5a: unit directions towards each light (camera frame) and their RGB intensities.
+
+    ``env`` = the background's dominant light (``backgrounds.dominant_light``: azimuth, elevation, RGB):
+    the key light's direction and colour move towards it by ``env_light`` (0 = the knobs alone), so a
+    face in front of a window on the right is lit from the right in the window's colour.
+    """
     dirs, cols = [], []
+    k = float(p["env_light"]) if env is not None else 0.0
     for key in ("key", "fill"):
         inten = float(p[f"{key}_intensity"])
         if inten <= 0.01:
             continue
-        az = np.deg2rad(float(p[f"{key}_azimuth"]))
-        el = np.deg2rad(float(p["key_elevation"]) if key == "key" else 10.0)
+        az_deg = float(p[f"{key}_azimuth"])
+        el_deg = float(p["key_elevation"]) if key == "key" else 10.0
+        rgb = kelvin_rgb(float(p[f"{key}_temperature"]))
+        if key == "key" and k > 0:
+            az_deg = (1 - k) * az_deg + k * env[0]
+            el_deg = (1 - k) * el_deg + k * env[1]
+            rgb = (1 - 0.6 * k) * rgb + 0.6 * k * (0.4 + 0.6 * env[2])  # scene colour, desaturated: skies are broad sources
+            rgb = rgb / rgb.max()
+        az, el = np.deg2rad(az_deg), np.deg2rad(el_deg)
         dirs.append([np.sin(az) * np.cos(el), -np.sin(el), -np.cos(az) * np.cos(el)])
-        cols.append(kelvin_rgb(float(p[f"{key}_temperature"])) * inten)
+        cols.append(rgb * inten)
     n = len(dirs)
     return np.array(dirs, np.float32).reshape(n, 3), np.array(cols, np.float32).reshape(n, 3)
 
@@ -326,8 +339,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     raster.raster_triangles(sx, sy, sz, sc.tris[:nt], zbuf, tid, bary, False, 0, True)
     raster.raster_triangles(sx, sy, sz, sc.tris[nt:], zbuf, tid, bary, False, nt, False)
     nrm = raster.vertex_normals(pc, sc.tris)
-    # 5. lights and shadow maps
-    light_dir, light_rgb = _lights(p)
+    # 5. lights (the key follows the scene's dominant light by env_light) and shadow maps
+    bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
+    light_dir, light_rgb = _lights(p, dominant_light(bg))
     smaps, sbasis, sorigin, sscale = _shadow_maps(p, sc, pc, cam, light_dir, h)
     # 6. shade (eyeballs get iris and pupil from the gaze)
     gz = _rot(float(p["gaze_yaw"]), float(p["gaze_pitch"]), 0.0) @ np.array([0.0, 0.0, 1.0])
@@ -335,7 +349,6 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     gaze_cam = np.tile((cam.R @ gz).astype(np.float32), (2, 1))
     iris = np.tile(iris_rgb(float(p["eye_colour"])) ** GAMMA, (2, 1)).astype(np.float32)
     eye_cos = np.array([np.cos(np.deg2rad(37.0)), np.cos(np.deg2rad(13.0 + 4 * float(p["ambient"])))], np.float32)
-    bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
     amb = _environment_ambient(p, bg)
     fg = np.zeros((h, w, 3), np.float32)
     seg = np.zeros((h, w), np.uint8)
