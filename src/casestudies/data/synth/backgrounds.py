@@ -141,7 +141,7 @@ SCENES = {"room": room, "office": office, "street": street, "nature": nature}
 
 def dominant_light(bg: np.ndarray) -> tuple[float, float, np.ndarray]:
     """The main light a background implies: (azimuth, elevation in degrees, linear RGB normalised to a
-    max of 1), from the brightest 8 % of a 32 x 32 copy (``bg`` HxWx3 float in [0, 1], display-encoded).
+    max of 1), from the pixels brighter than 92 % of a 32 x 32 copy (``bg`` HxWx3 float in [0, 1], display-encoded).
 
     The bright region's offset from the image centre gives the direction (image right = positive
     azimuth, as ``key_azimuth``; higher = larger elevation), its colour the light's colour.
@@ -149,7 +149,10 @@ def dominant_light(bg: np.ndarray) -> tuple[float, float, np.ndarray]:
     small = cv2.resize(bg, (32, 32), interpolation=cv2.INTER_AREA)
     lum = small.mean(2)
     thr = np.quantile(lum, 0.92)
-    m = lum >= thr
+    m = lum > thr
+    if not m.any():  # a flat background: light from the front, its colour
+        rgb = small.reshape(-1, 3).mean(0).astype(np.float64) ** 1.5
+        return 0.0, 30.0, rgb / max(float(rgb.max()), 1e-4)
     yy, xx = np.nonzero(m)
     dx = (xx.mean() - 15.5) / 16.0
     dy = (15.5 - yy.mean()) / 16.0

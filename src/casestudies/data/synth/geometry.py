@@ -28,6 +28,7 @@ EXPRESSION_SHAPES = ("smile", "mouth_open", "brow_raise")
 IDENTITY_MODES = ("face_scale", "midface_height", "nose_width", "mouth_width", "chin_forward", "brow_ridge",
                   "midface_depth", "jowls", "asym_eyes", "asym_nose", "asym_jaw")
 # action-unit-like modes driven by the expression knobs (FACS numbers in identity.EXPRESSIONS)
+N_SKIN_FIELDS = 8  # per-vertex skin blotch fields mixed per identity
 N_INDIVIDUAL = 16  # a bank of smooth random shape fields: individual structure beyond the measurements
 INDIVIDUAL_MODES = tuple(f"individual_{k:02d}" for k in range(N_INDIVIDUAL))
 EXPRESSION_MODES = ("inner_brow_raise", "brow_lower", "upper_lid_raise", "cheek_raise", "nose_wrinkle",
@@ -565,7 +566,8 @@ class HeadModel:
         k = rng.normal(size=(3, 24, 3)) * np.array([1, 1, 1]) * 300.0
         ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
-        self.cavity = _cavity(tv, self.lm0, self.eye_vid)
+        self.cavity_parts = _cavity_parts(tv, self.lm0, self.eye_vid)
+        self.cavity = np.clip(1.0 - self.cavity_parts.sum(1), 0.25, 1.0).astype(np.float32)
         self.wrinkles, self.freckle_fields, self.red_mask, self.shadow_mask = _skin_maps(tv, self.lm0, brow_top)
         # vertex subsets the per-image skin marks touch (everything else is left alone)
         self.wrinkle_ids = np.nonzero(self.wrinkles > 1e-3)[0]
@@ -613,15 +615,24 @@ class HeadModel:
             offs.append(offs[-1] + len(nz))
         self.sparse_basis = (np.array(offs, np.int64), np.concatenate(rows), np.concatenate(vals),
                              np.array(scales, np.float32))
-        # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
+        # procedural skin (per identity in scene._template_albedo): tint, blotch fields, redness
         tint = np.ones((len(tv), 3), np.float32)
         tint[np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])] = [0.95, 0.68, 0.68]
         tint[np.isin(self.labels, [FS.index("right_ear"), FS.index("left_ear")])] = [1.0, 0.92, 0.9]
-        det = self.detail @ np.array([0.6, 0.3, 0.25], np.float32)
         red = np.clip(self.detail[:, 1:2], 0, 1) * 0.1
-        self.skin_tint = tint * (self.cavity * self.ao_shade)[:, None]
-        self.skin_detail = (tint * 0.22 * det[:, None] - tint * red).astype(np.float32)
         self.skin_red = (red * np.array([0.7, 0.3, 0.3])).astype(np.float32)
+        # a bank of 8 blotch fields (unit sd; 10-30 mm wavelengths) that each identity mixes its own way
+        rng = np.random.default_rng(11)
+        bank = []
+        for _ in range(N_SKIN_FIELDS):
+            kv = _unit_rows(rng.normal(size=(24, 3))) * rng.uniform(200, 600, (24, 1))
+            f = np.sin(tv @ kv.T + rng.uniform(0, 2 * np.pi, 24)).sum(1)
+            bank.append((f - f.mean()) / f.std())
+        self.skin_fields = np.stack(bank, 1).astype(np.float32)
+        # per-identity procedural skin (scene._template_albedo) recombines these
+        self.tint_base = tint
+        self.lip_mask = np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])
+        self.skin_red_field = red.astype(np.float32)
 
 
 def _cluster_tris(v: np.ndarray, tris: np.ndarray, cell: float) -> np.ndarray:
@@ -636,10 +647,12 @@ def _cluster_tris(v: np.ndarray, tris: np.ndarray, cell: float) -> np.ndarray:
     return np.ascontiguousarray(t[np.sort(keep)].astype(np.int32))
 
 
-def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndarray:
-    """Per-vertex albedo multiplier that paints in the occlusion real faces show (the template has none):
-    eye sockets, a lash line along the upper lids, nostrils, mouth corners, the sides of the nose."""
-    occ = np.zeros(len(v))
+def _cavity_parts(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndarray:
+    """Per-vertex painted occlusion (N x 4: eye sockets, lash line, nose, mouth) that real faces show and
+    the template lacks; the albedo multiplier is ``clip(1 - parts @ gains, 0.25, 1)`` (gains 1 = mean face;
+    each identity scales them, ``scene._template_albedo``)."""
+    parts = np.zeros((len(v), 4))
+    occ = parts[:, 0]
     for idx in (range(36, 42), range(42, 48)):
         e = lm[list(idx)]
         c = e.mean(0)
@@ -649,14 +662,16 @@ def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndar
         y_up = np.interp(v[:, 0], up[np.argsort(up[:, 0]), 0], up[np.argsort(up[:, 0]), 1])
         inside_x = (v[:, 0] > e[:, 0].min()) & (v[:, 0] < e[:, 0].max())
         lash = inside_x & (v[:, 1] > y_up - 0.5 * MM) & (v[:, 1] < y_up + 2.2 * MM) & (v[:, 2] > e[:, 2].min() - 5 * MM)
-        occ[lash] += 0.7
+        parts[lash, 1] += 0.7
+    occ = parts[:, 2]
     for a in (31, 35):
         occ += 0.6 * _gauss(v, (lm[a] * 0.6 + lm[33] * 0.4) + [0, 1.0 * MM, -2 * MM], 2.8 * MM)
         occ += 0.12 * _gauss(v, (lm[a] + lm[27 if a == 31 else 27]) / 2 + [1.2 * (lm[a, 0] - lm[33, 0]), 0, 0], 6 * MM)
+    occ = parts[:, 3]
     for a in (48, 54):
         occ += 0.3 * _gauss(v, lm[a], 3 * MM)
     occ += 0.15 * _gauss(v, (lm[33] + lm[51]) / 2, 4 * MM)  # philtrum shadow
-    return np.clip(1.0 - occ, 0.25, 1.0).astype(np.float32)
+    return parts.astype(np.float32)
 
 
 def _skin_maps(v: np.ndarray, lm: np.ndarray, brow_top: float):

@@ -373,9 +373,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     lmc = sc.lm3 @ cam.R.T + cam.t
     lmc[:17] = _contour_landmarks(pc, lmc[:17], cam)
     lm2 = cam.project(lmc)
-    tol = np.full(68, 0.004)
-    tol[:17] = 0.012  # outline points sit on a grazing surface: depth changes fast across their window
-    vis = _visible(lm2, lmc[:, 2], zbuf, hcov, tol)
+    vis = _visible(lm2, lmc[:, 2], zbuf, hcov)
+    vis[:17] = _visible(lm2[:17], lmc[:17, 2], zbuf, hcov, outline=True)
     pup_c = eye_c_cam + EYEBALL_RADIUS * gaze_cam
     pup2 = cam.project(pup_c)
     pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (sc.blink < 0.7)
@@ -428,19 +427,19 @@ def _contour_landmarks(pc: np.ndarray, jaw: np.ndarray, cam: Camera) -> np.ndarr
     return out
 
 
-def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray,
-             tol: float | np.ndarray = 0.004) -> np.ndarray:
-    """Depth test: visible if a surface within ``tol`` metres (per point or one value) of the point lies
-    in its 3x3 pixel window and scalp hair covers less than half of its pixel."""
+def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray, tol: float = 0.004,
+             outline: bool = False) -> np.ndarray:
+    """Depth test: visible if a surface within ``tol`` metres of the point lies in its 3x3 pixel window
+    and scalp hair covers less than half of its pixel. ``outline`` points (the jaw contour, on a grazing
+    silhouette) are visible unless every pixel of the window shows a surface more than ``tol`` in front."""
     h, w = zbuf.shape
-    tol = np.broadcast_to(np.asarray(tol, float), (len(pts2),))
     out = np.zeros(len(pts2), bool)
     for i, (x, y) in enumerate(pts2):
         ix, iy = int(round(x)), int(round(y))
         if not (0 <= ix < w and 0 <= iy < h) or hcov[iy, ix] >= 0.5:
             continue
         win = zbuf[max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2]
-        out[i] = bool((np.abs(win - z[i]) < tol[i]).any())
+        out[i] = bool((win > z[i] - tol).any()) if outline else bool((np.abs(win - z[i]) < tol).any())
     return out
 
 
