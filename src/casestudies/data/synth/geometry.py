@@ -147,7 +147,7 @@ def _feature_fields(p: np.ndarray, lm: np.ndarray, fade: np.ndarray) -> dict[str
     """Local feature-shape modes (unit weight, mirror-symmetric), anchored on the neutral landmarks ``lm``:
     eye size, canthal tilt and depth, brow arch and tilt, nose bridge and tip, upper-lip height, lip
     protrusion, mouth height, chin width and cheekbones."""
-    x, y = p[:, 0], p[:, 1]
+    y = p[:, 1]
     zero = np.zeros_like(p)
     out: dict[str, np.ndarray] = {}
     above_eyes = _smoothstep(lm[37, 1], lm[19, 1], y)
