@@ -417,8 +417,12 @@ def ibug_brows(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> np.ndarray:
         lateral = brow[ax >= np.quantile(ax, 0.97)].mean(0)
         medial = brow[ax <= np.quantile(ax, 0.03)].mean(0)
         ends = (lateral, medial) if cls == "right_brow" else (medial, lateral)  # iBUG runs image left to right
+        # the drawn brow reaches further out than its region: its strands lean 7 mm laterally from their roots
+        sgn = -1.0 if cls == "right_brow" else 1.0
+        ends = tuple(e + [sgn * 4 * MM, 0, 0] if e is lateral else e for e in ends)
         for i, e in zip((k[0], k[-1]), ends):
-            out[i] = brow[np.argmin(((brow - e) ** 2).sum(1))]
+            near = v[np.argmin(((v - e) ** 2).sum(1))] if e is not medial else brow[np.argmin(((brow - e) ** 2).sum(1))]
+            out[i] = near
         for i, x in zip(k[1:-1], np.linspace(out[k[0], 0], out[k[-1], 0], 5)[1:-1]):
             col = brow[np.abs(brow[:, 0] - x) < 2 * MM]
             if len(col):
@@ -444,7 +448,9 @@ def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) ->
         o = np.array([lm[k, 0], min(lm[k, 1] - cy, 0.0), 0.0])
         o /= np.linalg.norm(o) + 1e-12
         t = np.array([-o[1], o[0], 0.0])
-        d = v - lm[k]
+        # the outline's ends sit 3 mm lower than menpo3d's points 0 / 16 (dlib: 0.03 outer-eye distances)
+        pk = lm[k] - [0, 3 * MM if k in (0, 16) else 0.0, 0]
+        d = v - pk
         sel = skin & (np.abs(d @ t) < 1.5 * MM) & (d @ o > -25 * MM) & (d[:, 2] > -40 * MM) & (d[:, 2] < 30 * MM)
         ids = np.nonzero(sel)[0]
         cands.append(ids.astype(np.int32) if len(ids) else np.array([0], np.int32))

@@ -424,6 +424,15 @@ def _contour_landmarks(pc: np.ndarray, jaw: np.ndarray, cam: Camera) -> np.ndarr
     for k, ids in enumerate(head.contour_cands):
         c = pc[ids].astype(np.float64)
         out[k] = c[np.argmax(cam.project(c) @ d[k])]
+    # iBUG spaces the outline points evenly along the contour, ear to chin on each side: resample each
+    # half (0-8, 8-16) to equal image arc length, the 3D points interpolated alongside
+    for half in (slice(0, 9), slice(8, 17)):
+        q = out[half]
+        xy = cam.project(q)
+        arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))]
+        if arc[-1] > 1e-6:
+            t = np.linspace(0, arc[-1], len(q))
+            out[half] = np.stack([np.interp(t, arc, q[:, i]) for i in range(3)], 1)
     return out
 
 
