@@ -68,6 +68,18 @@ def throughput(preset: str, size: int, n: int, workers: int, disk: bool = False)
             "peak_rss_mib_per_worker": sorted(rss.values())}
 
 
+def serial_cpu(preset: str, size: int, n: int) -> dict:
+    """CPU-ms per image in this process (threads pinned to one), after six warm-up renders: the
+    figure that best survives a shared machine."""
+    pin_worker()
+    for i in range(6):
+        render_index(preset, 999, i, size)
+    t0 = time.process_time()
+    for i in range(n):
+        render_index(preset, 0, i, size)
+    return {"preset": preset, "size": size, "n": n, "cpu_ms_per_image": 1e3 * (time.process_time() - t0) / n}
+
+
 def haar_detector() -> cv2.CascadeClassifier:
     path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
     det = cv2.CascadeClassifier(str(path))
@@ -249,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--presets", nargs="+", default=sorted(PRESETS))
     ap.add_argument("--out", type=Path, default=Path("benchmarks/_out"))
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--serial", action="store_true", help="speed: CPU-ms per image in one process (no pool)")
     ap.add_argument("--skip-realism", action="store_true")
     ap.add_argument("--skip-dlib", action="store_true", help="skip the dlib identity / realism measurements")
     ap.add_argument("--skip-identity", action="store_true", help="dlib: realism (detection, NME) only")
@@ -258,7 +271,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dlib-per-id", type=int, default=5)
     args = ap.parse_args(argv)
     results: dict = {"speed": [], "realism": [], "load_avg_at_start": os.getloadavg()}
-    if not args.skip_speed:
+    if not args.skip_speed and args.serial:
+        for size in args.sizes:
+            r = serial_cpu("synthetic", size, args.n)
+            results["speed"].append(r)
+            print(f"speed {size}px, one process: {r['cpu_ms_per_image']:.1f} CPU-ms/image (n={args.n})")
+    elif not args.skip_speed:
         for size in args.sizes:
             r = throughput("synthetic", size, args.n, args.workers, args.disk)
             results["speed"].append(r)
