@@ -38,3 +38,4 @@ def test_dominant_light_direction_and_colour():
     assert rgb[0] == pytest.approx(1.0) and rgb[2] < rgb[1] < rgb[0]
     flipped = dominant_light(img[::-1, ::-1].copy())
     assert flipped[0] < -30 and flipped[1] < 20
+
