@@ -68,6 +68,18 @@ def throughput(preset: str, size: int, n: int, workers: int, disk: bool = False)
             "peak_rss_mib_per_worker": sorted(rss.values())}
 
 
+def serial_cpu(preset: str, size: int, n: int) -> dict:
+    """CPU-ms per image in this process (threads pinned to one), after six warm-up renders: the
+    figure that best survives a shared machine."""
+    pin_worker()
+    for i in range(6):
+        render_index(preset, 999, i, size)
+    t0 = time.process_time()
+    for i in range(n):
+        render_index(preset, 0, i, size)
+    return {"preset": preset, "size": size, "n": n, "cpu_ms_per_image": 1e3 * (time.process_time() - t0) / n}
+
+
 def haar_detector() -> cv2.CascadeClassifier:
     path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
     det = cv2.CascadeClassifier(str(path))
@@ -124,6 +136,8 @@ def realism(preset: str, size: int, n: int, out_dir: Path | None) -> dict:
 
 
 # --- dlib: identity and realism as a model trained on real photos sees them (optional `bench` extra) ---
+POINT_GROUPS = {"jaw": range(0, 17), "brows": range(17, 27), "nose": range(27, 36), "eyes": range(36, 48),
+                "mouth": range(48, 68)}  # iBUG 68 point groups for the per-group NME
 SAME_PERSON = 0.6  # dlib's documented same-person threshold on the 128-D descriptor distance
 
 
@@ -208,7 +222,7 @@ def dlib_realism(models, preset: str, size: int, n: int) -> dict:
     """dlib HOG detection rate by |yaw| bin, and the 68-point NME between dlib's predictor and our labels
     (mean point distance / outer-eye-corner distance 36-45, per image), with the mean signed offset of
     each point (dlib - label, in units of that distance; x = image right, y = image down)."""
-    yaws, hits, nme, offs = [], [], [], []
+    yaws, hits, nme, offs, groups = [], [], [], [], []
     for i in range(n):
         s = render_index(preset, 0, i, size)
         yaw = abs(s["meta"]["pose"]["yaw"])
@@ -218,7 +232,9 @@ def dlib_realism(models, preset: str, size: int, n: int) -> dict:
         if hit and yaw < 30:
             lm = s["landmarks"]
             iod = float(np.linalg.norm(lm[36] - lm[45]))
-            nme.append(float(np.linalg.norm(pts - lm, axis=1).mean() / iod))
+            err = np.linalg.norm(pts - lm, axis=1) / iod
+            nme.append(float(err.mean()))
+            groups.append([float(err[list(r)].mean()) for r in POINT_GROUPS.values()])
             offs.append((pts - lm) / iod)
     yaws_a, hits_a = np.array(yaws), np.array(hits)
     rates = {}
@@ -229,6 +245,7 @@ def dlib_realism(models, preset: str, size: int, n: int) -> dict:
     return {"preset": preset, "size": size, "n": n, "detect_by_abs_yaw": rates,
             "detect_abs_yaw_lt_30": float(hits_a[yaws_a < 30].mean()),
             "median_nme_abs_yaw_lt_30": float(np.median(nme)) if nme else None,
+            "median_nme_by_group": dict(zip(POINT_GROUPS, np.median(groups, 0).round(4).tolist())) if groups else None,
             "mean_offset_per_point": off.round(4).tolist(),
             "nose_tip_offset_y": float(off[30, 1]), "nose_tip_offset_sd_y": float(np.array(offs)[:, 30, 1].std()) if offs else None}
 
@@ -244,15 +261,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--presets", nargs="+", default=sorted(PRESETS))
     ap.add_argument("--out", type=Path, default=Path("benchmarks/_out"))
     ap.add_argument("--skip-speed", action="store_true")
+    ap.add_argument("--serial", action="store_true", help="speed: CPU-ms per image in one process (no pool)")
     ap.add_argument("--skip-realism", action="store_true")
     ap.add_argument("--skip-dlib", action="store_true", help="skip the dlib identity / realism measurements")
+    ap.add_argument("--skip-identity", action="store_true", help="dlib: realism (detection, NME) only")
     ap.add_argument("--dlib-n", type=int, default=200, help="near-frontal faces for the identity measurement")
     ap.add_argument("--dlib-size", type=int, default=256)
     ap.add_argument("--dlib-ids", type=int, default=20, help="identities rendered several times each")
     ap.add_argument("--dlib-per-id", type=int, default=5)
     args = ap.parse_args(argv)
     results: dict = {"speed": [], "realism": [], "load_avg_at_start": os.getloadavg()}
-    if not args.skip_speed:
+    if not args.skip_speed and args.serial:
+        for size in args.sizes:
+            r = serial_cpu("synthetic", size, args.n)
+            results["speed"].append(r)
+            print(f"speed {size}px, one process: {r['cpu_ms_per_image']:.1f} CPU-ms/image (n={args.n})")
+    elif not args.skip_speed:
         for size in args.sizes:
             r = throughput("synthetic", size, args.n, args.workers, args.disk)
             results["speed"].append(r)
@@ -275,16 +299,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results["dlib_identity"], results["dlib_realism"] = [], []
             for preset in args.presets:
-                r = dlib_identity(models, preset, args.dlib_size, args.dlib_n, args.dlib_ids, args.dlib_per_id)
-                results["dlib_identity"].append(r)
-                print(f"dlib identity {preset} {args.dlib_size}px: different faces judged the same person "
-                      f"{r['share_different_pairs_same_person']:.3f} ({r['different_pairs']} pairs); same identity "
-                      f"judged the same {r['share_same_identity_pairs_same_person']:.3f} ({r['same_pairs']} pairs)")
+                if not args.skip_identity:
+                    r = dlib_identity(models, preset, args.dlib_size, args.dlib_n, args.dlib_ids, args.dlib_per_id)
+                    results["dlib_identity"].append(r)
+                    print(f"dlib identity {preset} {args.dlib_size}px: different faces judged the same person "
+                          f"{r['share_different_pairs_same_person']:.3f} ({r['different_pairs']} pairs); same identity "
+                          f"judged the same {r['share_same_identity_pairs_same_person']:.3f} ({r['same_pairs']} pairs)")
                 r = dlib_realism(models, preset, args.dlib_size, args.dlib_n)
                 results["dlib_realism"].append(r)
                 bins = ", ".join(f"{k}: {v['rate']:.2f}" for k, v in r["detect_by_abs_yaw"].items() if v["rate"] is not None)
                 print(f"dlib realism {preset} {args.dlib_size}px: detection |yaw|<30 {r['detect_abs_yaw_lt_30']:.2f} "
-                      f"({bins}); median NME {r['median_nme_abs_yaw_lt_30']:.4f}; nose tip dy "
+                      f"({bins}); median NME {r['median_nme_abs_yaw_lt_30']:.4f} {r['median_nme_by_group']}; nose tip dy "
                       f"{r['nose_tip_offset_y']:+.3f} (sd {r['nose_tip_offset_sd_y']:.3f})")
     results["load_avg_at_end"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)

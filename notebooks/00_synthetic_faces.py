@@ -114,14 +114,41 @@ ax.axis("off")
 plt.show()
 
 # %% [markdown]
+# ## Scenes and the light they cast
+# Four layered procedural scenes (a room with a window, an office with ceiling lights, a street, a
+# park). Top row: the face lit by the light knobs alone; bottom row: `env_light = 1`, the key light
+# moved to the scene's dominant light (the brightest part of the background: direction and colour) and
+# the ambient term tinted by its mean colour, so subject and scene agree.
+
+# %%
+fig, ax = plt.subplots(figsize=(12, 6.4))
+ax.imshow(viz.scene_light_grid(size=size))
+ax.set_title("room, office, street, nature: knob light (top) and scene light (bottom)")
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## Skin shading
+# A side light on a light and a dark skin tone, `skin_oil` 0, 0.5 and 1: wrapped diffuse (light reaches
+# past the terminator, red furthest: a cheap stand-in for subsurface scattering) and a sharp sheen lobe on
+# oily skin.
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 5.4))
+ax.imshow(viz.skin_grid(size=size))
+ax.axis("off")
+plt.show()
+
+# %% [markdown]
 # ## Scene pools
-# The background layer of the first images of each preset. The presets draw photographs from disjoint
-# pools (stand-ins never share a photograph with `synthetic`); the ambient light takes the scene's colour.
+# The background layer of the first images of each preset: procedural textures and layered scenes
+# (`synthetic`) and photographs. The presets draw photographs from disjoint pools (stand-ins never share
+# a photograph with `synthetic`, nor with each other).
 
 # %%
 for preset in ("synthetic", "standin_real_a", "standin_real_b"):
-    fig, ax = plt.subplots(figsize=(14, 2))
-    ax.imshow(viz.scene_pool(preset, 8, 96, seed))
+    fig, ax = plt.subplots(figsize=(14, 4))
+    ax.imshow(viz.scene_pool(preset, 16, 96, seed))
     ax.set_title(preset + ("  (STAND-IN, not real data)" if preset.startswith("standin") else ""))
     ax.axis("off")
 plt.show()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from casestudies.data.synth.assets import load_template
-from casestudies.data.synth.geometry import MM, head_model
+from casestudies.data.synth.geometry import FEATURE_MODES, MM, SHAPES, head_model
+from casestudies.data.synth.identity import identity_weights
+from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 
 def test_nose_tip_is_the_pronasale():
@@ -37,15 +39,48 @@ def test_other_landmarks_keep_their_definitions():
     assert lm[8, 1] == lm[:17, 1].min() and abs(lm[8, 0]) < 2 * MM
 
 
-def test_brow_points_are_on_the_upper_edge_of_the_brow():
-    from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
-
+def test_inner_brow_points_are_on_the_upper_edge_of_the_brow():
     head = head_model()
     v = head.points0[: head.n_template]
     lm = v[head.lm_vid]
     _, _, raw = load_template()
-    for idx, cls in ((range(17, 22), "right_brow"), (range(22, 27), "left_brow")):
+    for idx, cls in ((range(18, 21), "right_brow"), (range(23, 26), "left_brow")):
         brow = v[head.labels == FS.index(cls)]
         for i in idx:
-            col = brow[np.abs(brow[:, 0] - raw[i, 0]) < 2 * MM]  # the brow's column at the template point
-            assert lm[i, 1] >= col[:, 1].max() - 0.1 * MM and lm[i, 1] > raw[i, 1] + 1.5 * MM, i
+            col = brow[np.abs(brow[:, 0] - lm[i, 0]) < 0.5 * MM]  # the brow's column at the point
+            assert lm[i, 1] >= col[:, 1].max() - 0.2 * MM and lm[i, 1] > raw[i, 1] + 1.0 * MM, i
+
+
+def test_brow_ends_are_the_drawn_brows_ends():
+    head = head_model()
+    v = head.points0[: head.n_template]
+    for cls, lateral, medial in (("right_brow", 17, 21), ("left_brow", 26, 22)):
+        ax = np.abs(v[head.labels == FS.index(cls), 0])
+        assert abs(head.lm0[lateral, 0]) > np.quantile(ax, 0.95)
+        assert abs(head.lm0[medial, 0]) < np.quantile(ax, 0.05)
+    assert (np.diff(head.lm0[17:22, 0]) > 0).all() and (np.diff(head.lm0[22:27, 0]) > 0).all()
+
+
+def test_feature_modes_move_their_landmarks():
+    head = head_model()
+    b = head.basis[head.lm_vid]  # 68 x 3 x K
+
+    def move(mode: str) -> np.ndarray:
+        return b[:, :, SHAPES.index(mode)].astype(np.float64)
+
+    assert move("eye_size")[36, 0] < -2e-4 and move("eye_size")[45, 0] > 2e-4  # corners out
+    assert move("canthal_tilt")[36, 1] > 1e-3 and move("canthal_tilt")[45, 1] > 1e-3
+    assert move("brow_arch")[19, 1] > 1.5e-3 and move("brow_tilt")[17, 1] > 1e-3
+    assert move("nose_tip_up")[30, 1] > 1.5e-3 and move("nose_bridge")[28:30, 2].min() > 1e-3
+    assert move("chin_width")[7, 0] < -1e-3 and move("chin_width")[9, 0] > 1e-3
+    for mode in FEATURE_MODES:  # mirror-symmetric: the subject's right and left move as mirror images
+        m = move(mode)
+        assert np.allclose(m[36, [1, 2]], m[45, [1, 2]], atol=2e-4) and abs(m[36, 0] + m[45, 0]) < 2e-4, mode
+
+
+def test_identities_differ_in_feature_shape():
+    idx = [SHAPES.index(k) for k in FEATURE_MODES]
+    a = identity_weights(1, 0.5, 30.0, "european")[idx]
+    b = identity_weights(2, 0.5, 30.0, "european")[idx]
+    assert np.abs(a - b).max() > 0.3
+    assert not identity_weights(1, 0.5, 30.0, "european", 0.0)[idx].any()  # individuality 0: the mean face

@@ -28,17 +28,21 @@ def test_visible_landmarks_lie_on_the_rendered_surface(yaw):
     for i in np.nonzero(vis)[0]:
         x, y = s["landmarks"][i]
         win = _window(s["depth"], x, y)
+        if i < 17:  # the jaw outline: on the silhouette, nothing in front of it in the whole window
+            assert ((win == 0) | (win > z[i] - 0.004)).any() and (win > 0).any(), i
+            continue
         assert np.abs(win - z[i]).min() < 0.004, i
         exact.append(abs(s["depth"][int(round(y)), int(round(x))] - z[i]))
     assert np.median(exact) < 0.002
 
 
 def test_frontal_mostly_visible_and_turned_head_hides_far_side(frontal):
-    # the 51 inner points face the camera; jaw-outline points may sit just behind the cheek outline
-    assert frontal["landmarks_visible"][17:].sum() >= 48
+    # the 51 inner points face the camera; the jaw outline is the visible contour (landmark marching)
+    assert frontal["landmarks_visible"][17:].sum() >= 48 and frontal["landmarks_visible"][:17].all()
     s = render_sample(bare_params(yaw=55.0), size=SIZE, seed=3)
-    # yaw > 0 turns the face to the image right: the subject's left jaw (12-16) and brow tail go out of sight
-    assert not s["landmarks_visible"][12:17].any() and not s["landmarks_visible"][26]
+    # yaw > 0 turns the face to the image right: the subject's left upper jaw outline (15-16, behind the
+    # nose) and brow tail go out of sight
+    assert not s["landmarks_visible"][15:17].any() and not s["landmarks_visible"][26]
     assert s["landmarks_visible"][0:5].all()
 
 

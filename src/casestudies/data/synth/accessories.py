@@ -127,7 +127,7 @@ def hat(head: HeadModel, lm: np.ndarray, kind: str, rgb: np.ndarray) -> tuple[Pi
     """A cap (dome + brim) or beanie over the skull; returns the piece and the height it covers from."""
     c, r = head.skull_c, head.skull_r * 1.07
     brow = lm[17:27, 1].max()
-    edge_front = brow + (20 * MM if kind == "cap" else 14 * MM)
+    edge_front = brow + (26 * MM if kind == "cap" else 18 * MM)  # above the brows: a brim over the eyes hid faces
     nu, nv = 14, 28
     th = np.linspace(0, 1, nu)
     ph = np.linspace(0, 2 * np.pi, nv, endpoint=False)
@@ -148,7 +148,7 @@ def hat(head: HeadModel, lm: np.ndarray, kind: str, rgb: np.ndarray) -> tuple[Pi
         rz_in = r[2] * (1.0 + 0.11 * np.sin(ang))
         inner = np.stack([c[0] + r[0] * s_in * np.cos(ang), np.full_like(ang, edge_front), c[2] + rz_in * s_in * np.sin(ang)], -1)
         reach = 0.075 * np.sin(ang) ** 0.7
-        outer = inner + np.stack([0.35 * np.cos(ang) * reach, -0.25 * reach, reach], -1)
+        outer = inner + np.stack([0.35 * np.cos(ang) * reach, -0.12 * reach, reach], -1)
         bv = np.stack([inner, outer], 1).reshape(-1, 3)
         bt = np.array([(2 * i, 2 * i + 1, 2 * i + 2) for i in range(11)] + [(2 * i + 1, 2 * i + 3, 2 * i + 2) for i in range(11)], np.int32)
         tris.append(bt + len(v))

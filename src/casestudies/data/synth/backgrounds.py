@@ -1,4 +1,6 @@
-"""Backgrounds: procedural textures and crops of photographs (no faces in the photo pool)."""
+"""Backgrounds: procedural textures, layered procedural scenes (room, office, street, nature) and crops
+of photographs (no faces in the photo pool), and the dominant light a background implies
+(``dominant_light``), so the subject can be lit by its scene."""
 
 from __future__ import annotations
 
@@ -36,9 +38,126 @@ def procedural(pattern: str, size: int, rng: np.random.Generator) -> np.ndarray:
         t = (n > 0.5).astype(np.float32)
         t = cv2.GaussianBlur(t, (0, 0), max(size / 100, 0.6))[..., None]
         img = base * (1 - t) + other * t
+    elif pattern in SCENES:
+        return SCENES[pattern](size, rng)
     else:
-        raise KeyError(f"unknown pattern {pattern!r}; valid: noise, gradient, stripes, blobs")
+        raise KeyError(f"unknown pattern {pattern!r}; valid: noise, gradient, stripes, blobs, {', '.join(SCENES)}")
     return np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _rect(img: np.ndarray, x0: float, y0: float, x1: float, y1: float, rgb) -> None:
+    """Fill a rectangle given in fractions of the side (in place)."""
+    n = img.shape[0]
+    img[int(max(y0, 0) * n):int(min(y1, 1) * n), int(max(x0, 0) * n):int(min(x1, 1) * n)] = rgb
+
+
+def _finish_scene(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    size = img.shape[0]
+    img = img * (0.92 + 0.16 * _smooth_noise(rng, size, 5))  # uneven light and surface tone
+    img = cv2.GaussianBlur(img.astype(np.float32), (0, 0), max(size / 180, 0.5))
+    return np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _window(img: np.ndarray, rng: np.random.Generator, x0: float, y0: float, w: float, h: float) -> None:
+    sky = np.array([0.75, 0.85, 1.0]) * rng.uniform(0.9, 1.0)
+    _rect(img, x0 - 0.015, y0 - 0.015, x0 + w + 0.015, y0 + h + 0.015, rng.uniform(0.6, 0.9, 3))  # frame
+    _rect(img, x0, y0, x0 + w, y0 + h, sky)
+    _rect(img, x0 + w / 2 - 0.008, y0, x0 + w / 2 + 0.008, y0 + h, [0.7, 0.7, 0.7])  # mullion
+    _rect(img, x0, y0 + h / 2 - 0.008, x0 + w, y0 + h / 2 + 0.008, [0.7, 0.7, 0.7])
+
+
+def room(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A living room: a painted wall with a window on one side, a picture or shelf, a wooden floor."""
+    yy = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
+    wall = rng.uniform(0.45, 0.9, 3) * np.array([1.0, 0.95, 0.85])
+    img = np.broadcast_to(wall * (0.8 + 0.25 * yy), (size, size, 3)).copy()
+    side = rng.choice([-1, 1])
+    wx = 0.03 if side < 0 else 0.97 - 0.3
+    _window(img, rng, wx + rng.uniform(-0.02, 0.02), rng.uniform(0.08, 0.2), 0.3, rng.uniform(0.35, 0.5))
+    px = 0.62 if side < 0 else 0.08
+    _rect(img, px, 0.15, px + 0.25, 0.35, rng.uniform(0.1, 0.8, 3))  # a picture
+    horizon = rng.uniform(0.72, 0.86)
+    floor = rng.uniform(0.25, 0.5) * np.array([1.0, 0.7, 0.45])
+    fl = yy[:, 0, 0] >= horizon
+    img[fl] = floor * (0.85 + 0.3 * np.sin(np.linspace(0, 60, size))[None, :, None].repeat(fl.sum(), 0)[:, :, 0:1] * 0.2)
+    return _finish_scene(img, rng)
+
+
+def office(size: int, rng: np.random.Generator) -> np.ndarray:
+    """An office: pale wall or glass partition, ceiling light strips, desks and monitors below."""
+    yy = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
+    wall = rng.uniform(0.6, 0.85) * np.array([0.95, 0.97, 1.0]) + rng.uniform(-0.05, 0.05, 3)
+    img = np.broadcast_to(wall * (0.9 + 0.15 * yy), (size, size, 3)).copy()
+    _rect(img, 0, 0, 1, 0.08, wall * 0.8)  # ceiling
+    for x in np.arange(rng.uniform(0.0, 0.2), 1.0, rng.uniform(0.25, 0.4)):
+        _rect(img, x, 0.02, x + 0.16, 0.05, [1.0, 1.0, 0.97])  # light strips
+    for x in np.arange(rng.uniform(-0.1, 0.1), 1.0, 0.22):  # glass panels with mullions
+        _rect(img, x, 0.12, x + 0.012, 0.62, wall * 0.6)
+    desk = rng.uniform(0.2, 0.6, 3)
+    _rect(img, 0, 0.68, 1, 1, desk * 0.6)
+    for x in rng.uniform(0, 0.9, 3):
+        _rect(img, x, 0.5, x + 0.14, 0.66, [0.08, 0.08, 0.1])  # monitors
+        _rect(img, x + 0.01, 0.51, x + 0.13, 0.64, rng.uniform(0.2, 0.6, 3))
+    return _finish_scene(img, rng)
+
+
+def street(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A street: sky, building facades with window grids, pavement."""
+    yy = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
+    sky = np.array([0.55, 0.7, 0.95]) * rng.uniform(0.8, 1.1)
+    img = np.broadcast_to(sky * (1.1 - 0.4 * yy), (size, size, 3)).copy()
+    x = rng.uniform(-0.2, 0.0)
+    while x < 1.0:
+        w = rng.uniform(0.2, 0.45)
+        top = rng.uniform(0.0, 0.35)
+        col = rng.uniform(0.3, 0.8) * np.array([1.0, 0.9, 0.8]) + rng.uniform(-0.1, 0.1, 3)
+        _rect(img, x, top, x + w, 0.8, col)
+        for wy in np.arange(top + 0.05, 0.72, 0.1):
+            for wxx in np.arange(x + 0.03, x + w - 0.05, 0.08):
+                _rect(img, wxx, wy, wxx + 0.045, wy + 0.055, col * 0.45 + 0.15 * rng.random())
+        x += w + rng.uniform(0.0, 0.05)
+    _rect(img, 0, 0.8, 1, 1, [0.42, 0.42, 0.44])  # pavement
+    return _finish_scene(img, rng)
+
+
+def nature(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Outdoors: sky, hills, tree canopies, grass."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / max(size - 1, 1)
+    sky = np.array([0.6, 0.75, 1.0]) * rng.uniform(0.85, 1.1)
+    img = sky * (1.15 - 0.5 * yy[..., None])
+    hill = rng.uniform(0.35, 0.55) + 0.06 * np.sin(2 * np.pi * (xx * rng.uniform(0.5, 1.5) + rng.random()))
+    img = np.where((yy > hill)[..., None], np.array([0.3, 0.45, 0.3]) * rng.uniform(0.7, 1.1), img)
+    trees = _smooth_noise(rng, size, 7, 1)[..., 0]
+    canopy = (trees > 0.55) & (yy < hill + 0.25) & (yy > 0.1)
+    leaf = np.array([0.2, 0.38, 0.15]) * (0.7 + 0.6 * _smooth_noise(rng, size, 24, 1))
+    img = np.where(canopy[..., None], leaf, img)
+    grass = yy > rng.uniform(0.7, 0.82)
+    img = np.where(grass[..., None], np.array([0.35, 0.55, 0.2]) * (0.8 + 0.4 * _smooth_noise(rng, size, 32, 1)), img)
+    return _finish_scene(img, rng)
+
+
+SCENES = {"room": room, "office": office, "street": street, "nature": nature}
+
+
+def dominant_light(bg: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """The main light a background implies: (azimuth, elevation in degrees, linear RGB normalised to a
+    max of 1), from the pixels brighter than 92 % of a 32 x 32 copy (``bg`` HxWx3 float in [0, 1], display-encoded).
+
+    The bright region's offset from the image centre gives the direction (image right = positive
+    azimuth, as ``key_azimuth``; higher = larger elevation), its colour the light's colour.
+    """
+    small = cv2.resize(bg, (32, 32), interpolation=cv2.INTER_AREA)
+    lum = small.mean(2)
+    thr = np.quantile(lum, 0.92)
+    m = lum > thr
+    if not m.any():  # a flat background: light from the front, its colour
+        rgb = small.reshape(-1, 3).mean(0).astype(np.float64) ** 1.5
+        return 0.0, 30.0, rgb / max(float(rgb.max()), 1e-4)
+    yy, xx = np.nonzero(m)
+    dx = (xx.mean() - 15.5) / 16.0
+    dy = (15.5 - yy.mean()) / 16.0
+    rgb = small[m].mean(0).astype(np.float64) ** 1.5
+    return float(np.clip(75 * dx, -70, 70)), float(np.clip(30 + 35 * dy, 5, 60)), rgb / max(float(rgb.max()), 1e-4)
 
 
 def photo_crop(name: str, size: int, zoom: float, rng: np.random.Generator) -> np.ndarray:

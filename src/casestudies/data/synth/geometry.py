@@ -28,11 +28,15 @@ EXPRESSION_SHAPES = ("smile", "mouth_open", "brow_raise")
 IDENTITY_MODES = ("face_scale", "midface_height", "nose_width", "mouth_width", "chin_forward", "brow_ridge",
                   "midface_depth", "jowls", "asym_eyes", "asym_nose", "asym_jaw")
 # action-unit-like modes driven by the expression knobs (FACS numbers in identity.EXPRESSIONS)
+N_SKIN_FIELDS = 8  # per-vertex skin blotch fields mixed per identity
 N_INDIVIDUAL = 16  # a bank of smooth random shape fields: individual structure beyond the measurements
 INDIVIDUAL_MODES = tuple(f"individual_{k:02d}" for k in range(N_INDIVIDUAL))
 EXPRESSION_MODES = ("inner_brow_raise", "brow_lower", "upper_lid_raise", "cheek_raise", "nose_wrinkle",
                     "upper_lip_raise", "lip_corner_down", "lip_stretch", "lip_press")
-SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES + IDENTITY_MODES + INDIVIDUAL_MODES + EXPRESSION_MODES
+# local shape of the features (identity space, drawn per identity): what smooth fields and proportions miss
+FEATURE_MODES = ("eye_size", "canthal_tilt", "eye_depth", "brow_arch", "brow_tilt", "nose_bridge", "nose_tip_up",
+                 "upper_lip", "lip_protrusion", "mouth_height", "chin_width", "cheekbone")
+SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES + IDENTITY_MODES + INDIVIDUAL_MODES + EXPRESSION_MODES + FEATURE_MODES
 
 
 def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
@@ -135,7 +139,65 @@ def shape_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
     out.update(_identity_fields(p, lm, face, neck_fade))
     out.update(_individual_fields(p, face * neck_fade))
     out.update(_expression_fields(p, lm))
+    out.update(_feature_fields(p, lm, face * neck_fade))
     return out
+
+
+def _feature_fields(p: np.ndarray, lm: np.ndarray, fade: np.ndarray) -> dict[str, np.ndarray]:
+    """Local feature-shape modes (unit weight, mirror-symmetric), anchored on the neutral landmarks ``lm``:
+    eye size, canthal tilt and depth, brow arch and tilt, nose bridge and tip, upper-lip height, lip
+    protrusion, mouth height, chin width and cheekbones."""
+    y = p[:, 1]
+    zero = np.zeros_like(p)
+    out: dict[str, np.ndarray] = {}
+    above_eyes = _smoothstep(lm[37, 1], lm[19, 1], y)
+    eyes = [lm[36:42].mean(0), lm[42:48].mean(0)]
+    d = zero.copy()
+    for c in eyes:  # eye opening scaled 8 % about its centre
+        d += 0.08 * (p - c) * _gauss(p, c, 9 * MM)[:, None] * [1, 1, 0]
+    out["eye_size"] = d
+    d = zero.copy()
+    for k, j in ((36, 39), (45, 42)):  # outer corners up 1.5 mm, inner corners down 0.5 mm
+        d[:, 1] += 1.5 * MM * _gauss(p, lm[k], 6 * MM) - 0.5 * MM * _gauss(p, lm[j], 5 * MM)
+    out["canthal_tilt"] = d
+    d = zero.copy()
+    for c in eyes:  # deep-set eyes: the eye region 2 mm back
+        d[:, 2] -= 2 * MM * _gauss(p, c + [0, 2 * MM, 0], 12 * MM)
+    out["eye_depth"] = d
+    d = zero.copy()
+    for k in (19, 24):  # the brow's middle up 2.5 mm
+        d[:, 1] += 2.5 * MM * _gauss(p, lm[k], 8 * MM) * above_eyes
+    out["brow_arch"] = d
+    d = zero.copy()
+    for k in (17, 26):  # the brow's tail up 2.5 mm
+        d[:, 1] += 2.5 * MM * _gauss(p, lm[k], 8 * MM) * above_eyes
+    out["brow_tilt"] = d
+    d = zero.copy()  # a dorsal hump: the bridge 2 mm forward
+    d[:, 2] = 2 * MM * _gauss(p, (lm[28] + lm[29]) / 2, 7 * MM)
+    out["nose_bridge"] = d
+    d = zero.copy()  # the tip up 2 mm
+    d[:, 1] = 2 * MM * _gauss(p, lm[30], 7 * MM)
+    out["nose_tip_up"] = d
+    d = zero.copy()  # a taller upper lip: its vermilion border 1.2 mm up
+    d[:, 1] = 1.2 * MM * _gauss(p, lm[51], 9 * MM) * _smoothstep(lm[62, 1], lm[51, 1], y)
+    out["upper_lip"] = d
+    d = zero.copy()
+    d[:, 2] = 2.5 * MM * _gauss(p, lm[[48, 54, 51, 57]].mean(0), 12 * MM)
+    out["lip_protrusion"] = d
+    d = zero.copy()
+    d[:, 1] = 2 * MM * _gauss(p, lm[[48, 54, 51, 57]].mean(0), 13 * MM)
+    out["mouth_height"] = d
+    d = zero.copy()
+    for k in (7, 9):  # a square chin: its sides 3 mm out
+        d[:, 0] += np.sign(lm[k, 0]) * 3 * MM * _gauss(p, lm[k], 12 * MM)
+    out["chin_width"] = d
+    d = zero.copy()
+    for k, sgn in ((36, -1), (45, 1)):  # cheekbones 3 mm out and 2 mm forward
+        g = _gauss(p, lm[k] + [sgn * 8 * MM, -16 * MM, -8 * MM], 13 * MM)
+        d[:, 0] += sgn * 3 * MM * g
+        d[:, 2] += 2 * MM * g
+    out["cheekbone"] = d
+    return {k: v * fade[:, None] for k, v in out.items()}
 
 
 def _identity_fields(p: np.ndarray, lm: np.ndarray, face: np.ndarray, neck_fade: np.ndarray) -> dict[str, np.ndarray]:
@@ -338,21 +400,62 @@ def ibug_nose(v: np.ndarray, lm: np.ndarray) -> np.ndarray:
 
 
 def ibug_brows(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Brow points (17-26) moved to their iBUG definition, the upper edge of the brow.
+    """Brow points (17-26) moved to their iBUG definition: the ends of the drawn brow and, between them,
+    its upper edge.
 
-    menpo3d's points lie along the brow's middle, 0.05 outer-eye distances below where dlib's predictor
-    puts them on our renders; each becomes the highest brow-labelled vertex at its x (about 4 mm up).
-    The jaw contour (0-16) is left on the 3D jaw line: dlib puts it 0.06-0.09 further out, the visible
-    outline of a turned face, which is a view-dependent annotation convention, not a point on the mesh.
+    menpo3d's points lie along the brow's middle and span less than the brow region the renderer draws:
+    dlib's predictor put them 0.05 outer-eye distances higher and both ends 0.05-0.11 further out on our
+    renders. Each brow's lateral and medial ends (17/21, 22/26) become the brow-labelled vertices nearest
+    the mean of its 3 % most lateral / medial vertices; the three points between them sit at equal steps
+    in x, each the highest brow vertex at its x. The jaw contour (0-16) is view-dependent
+    (``jaw_contour_candidates``).
     """
     out = lm.copy()
-    for k, cls in ((range(17, 22), "right_brow"), (range(22, 27), "left_brow")):
+    for k, cls in ((list(range(17, 22)), "right_brow"), (list(range(22, 27)), "left_brow")):
         brow = v[labels == FS.index(cls)]
-        for i in k:
-            col = brow[np.abs(brow[:, 0] - lm[i, 0]) < 2 * MM]
+        ax = np.abs(brow[:, 0])
+        lateral = brow[ax >= np.quantile(ax, 0.97)].mean(0)
+        medial = brow[ax <= np.quantile(ax, 0.03)].mean(0)
+        ends = (lateral, medial) if cls == "right_brow" else (medial, lateral)  # iBUG runs image left to right
+        # the drawn brow reaches further out than its region: its strands lean 7 mm laterally from their roots
+        sgn = -1.0 if cls == "right_brow" else 1.0
+        ends = tuple(e + [sgn * 4 * MM, 0, 0] if e is lateral else e for e in ends)
+        for i, e in zip((k[0], k[-1]), ends):
+            near = v[np.argmin(((v - e) ** 2).sum(1))] if e is not medial else brow[np.argmin(((brow - e) ** 2).sum(1))]
+            out[i] = near
+        for i, x in zip(k[1:-1], np.linspace(out[k[0], 0], out[k[-1], 0], 5)[1:-1]):
+            col = brow[np.abs(brow[:, 0] - x) < 2 * MM]
             if len(col):
                 out[i] = col[np.argmax(col[:, 1])]
     return out
+
+
+def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per jaw-outline point (iBUG 0-16): the facial-skin vertices on a slice of the face through it,
+    and its outward direction (head frame).
+
+    iBUG annotators put the jaw points on the face's *visible outline* (300-W convention), not on a fixed
+    surface point: in a frontal view that outline lies on the side of the cheeks and jaw, 0.06-0.09
+    outer-eye distances outside the template's 3D jaw line (dlib's predictor on our renders said so).
+    Each slice is the plane through the point spanned by its outward direction (away from a centre at
+    the height of points 0 and 16) and the depth axis, 1.5 mm thick; the render picks the slice's vertex
+    that projects furthest outwards (``render._contour_landmarks``), i.e. the outline in that view.
+    """
+    cy = (lm[0, 1] + lm[16, 1]) / 2
+    skin = labels == FS.index("skin")
+    cands, outs = [], []
+    for k in range(17):
+        o = np.array([lm[k, 0], min(lm[k, 1] - cy, 0.0), 0.0])
+        o /= np.linalg.norm(o) + 1e-12
+        t = np.array([-o[1], o[0], 0.0])
+        # the outline's ends sit 3 mm lower than menpo3d's points 0 / 16 (dlib: 0.03 outer-eye distances)
+        pk = lm[k] - [0, 3 * MM if k in (0, 16) else 0.0, 0]
+        d = v - pk
+        sel = skin & (np.abs(d @ t) < 1.5 * MM) & (d @ o > -25 * MM) & (d[:, 2] > -40 * MM) & (d[:, 2] < 30 * MM)
+        ids = np.nonzero(sel)[0]
+        cands.append(ids.astype(np.int32) if len(ids) else np.array([0], np.int32))
+        outs.append(o)
+    return cands, np.array(outs)
 
 
 class HeadModel:
@@ -372,6 +475,7 @@ class HeadModel:
         v64 = v.astype(np.float64)
         # 1. landmark vertices (snap landmarks to the nearest vertex so they lie on the surface)
         self.lm_vid = np.argmin(((v64[None] - self.lm0[:, None]) ** 2).sum(-1), axis=1)
+        self.contour_cands, self.contour_out = jaw_contour_candidates(v64, self.lm0, self.labels)
         # 2. eye openings: per-vertex lid coordinate v (0 lower lid, 1 upper lid) and push-back depth
         self.eye_vid, self.eye_v, self.eye_push, self.eyeball_c0 = [], [], [], []
         for idx in (range(36, 42), range(42, 48)):
@@ -468,7 +572,8 @@ class HeadModel:
         k = rng.normal(size=(3, 24, 3)) * np.array([1, 1, 1]) * 300.0
         ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
-        self.cavity = _cavity(tv, self.lm0, self.eye_vid)
+        self.cavity_parts = _cavity_parts(tv, self.lm0, self.eye_vid)
+        self.cavity = np.clip(1.0 - self.cavity_parts.sum(1), 0.25, 1.0).astype(np.float32)
         self.wrinkles, self.freckle_fields, self.red_mask, self.shadow_mask = _skin_maps(tv, self.lm0, brow_top)
         # vertex subsets the per-image skin marks touch (everything else is left alone)
         self.wrinkle_ids = np.nonzero(self.wrinkles > 1e-3)[0]
@@ -516,15 +621,24 @@ class HeadModel:
             offs.append(offs[-1] + len(nz))
         self.sparse_basis = (np.array(offs, np.int64), np.concatenate(rows), np.concatenate(vals),
                              np.array(scales, np.float32))
-        # procedural skin: albedo = tone * (skin_tint + detail * skin_detail) + detail * skin_red
+        # procedural skin (per identity in scene._template_albedo): tint, blotch fields, redness
         tint = np.ones((len(tv), 3), np.float32)
         tint[np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])] = [0.95, 0.68, 0.68]
         tint[np.isin(self.labels, [FS.index("right_ear"), FS.index("left_ear")])] = [1.0, 0.92, 0.9]
-        det = self.detail @ np.array([0.6, 0.3, 0.25], np.float32)
         red = np.clip(self.detail[:, 1:2], 0, 1) * 0.1
-        self.skin_tint = tint * (self.cavity * self.ao_shade)[:, None]
-        self.skin_detail = (tint * 0.22 * det[:, None] - tint * red).astype(np.float32)
         self.skin_red = (red * np.array([0.7, 0.3, 0.3])).astype(np.float32)
+        # a bank of 8 blotch fields (unit sd; 10-30 mm wavelengths) that each identity mixes its own way
+        rng = np.random.default_rng(11)
+        bank = []
+        for _ in range(N_SKIN_FIELDS):
+            kv = _unit_rows(rng.normal(size=(24, 3))) * rng.uniform(200, 600, (24, 1))
+            f = np.sin(tv @ kv.T + rng.uniform(0, 2 * np.pi, 24)).sum(1)
+            bank.append((f - f.mean()) / f.std())
+        self.skin_fields = np.stack(bank, 1).astype(np.float32)
+        # per-identity procedural skin (scene._template_albedo) recombines these
+        self.tint_base = tint
+        self.lip_mask = np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])
+        self.skin_red_field = red.astype(np.float32)
 
 
 def _cluster_tris(v: np.ndarray, tris: np.ndarray, cell: float) -> np.ndarray:
@@ -539,10 +653,12 @@ def _cluster_tris(v: np.ndarray, tris: np.ndarray, cell: float) -> np.ndarray:
     return np.ascontiguousarray(t[np.sort(keep)].astype(np.int32))
 
 
-def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndarray:
-    """Per-vertex albedo multiplier that paints in the occlusion real faces show (the template has none):
-    eye sockets, a lash line along the upper lids, nostrils, mouth corners, the sides of the nose."""
-    occ = np.zeros(len(v))
+def _cavity_parts(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndarray:
+    """Per-vertex painted occlusion (N x 4: eye sockets, lash line, nose, mouth) that real faces show and
+    the template lacks; the albedo multiplier is ``clip(1 - parts @ gains, 0.25, 1)`` (gains 1 = mean face;
+    each identity scales them, ``scene._template_albedo``)."""
+    parts = np.zeros((len(v), 4))
+    occ = parts[:, 0]
     for idx in (range(36, 42), range(42, 48)):
         e = lm[list(idx)]
         c = e.mean(0)
@@ -552,14 +668,16 @@ def _cavity(v: np.ndarray, lm: np.ndarray, eye_vid: list[np.ndarray]) -> np.ndar
         y_up = np.interp(v[:, 0], up[np.argsort(up[:, 0]), 0], up[np.argsort(up[:, 0]), 1])
         inside_x = (v[:, 0] > e[:, 0].min()) & (v[:, 0] < e[:, 0].max())
         lash = inside_x & (v[:, 1] > y_up - 0.5 * MM) & (v[:, 1] < y_up + 2.2 * MM) & (v[:, 2] > e[:, 2].min() - 5 * MM)
-        occ[lash] += 0.7
+        parts[lash, 1] += 0.7
+    occ = parts[:, 2]
     for a in (31, 35):
         occ += 0.6 * _gauss(v, (lm[a] * 0.6 + lm[33] * 0.4) + [0, 1.0 * MM, -2 * MM], 2.8 * MM)
         occ += 0.12 * _gauss(v, (lm[a] + lm[27 if a == 31 else 27]) / 2 + [1.2 * (lm[a, 0] - lm[33, 0]), 0, 0], 6 * MM)
+    occ = parts[:, 3]
     for a in (48, 54):
         occ += 0.3 * _gauss(v, lm[a], 3 * MM)
     occ += 0.15 * _gauss(v, (lm[33] + lm[51]) / 2, 4 * MM)  # philtrum shadow
-    return np.clip(1.0 - occ, 0.25, 1.0).astype(np.float32)
+    return parts.astype(np.float32)
 
 
 def _skin_maps(v: np.ndarray, lm: np.ndarray, brow_top: float):

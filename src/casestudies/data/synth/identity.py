@@ -26,6 +26,7 @@ import numpy as np
 
 from casestudies.data.synth.geometry import (
     EXPRESSION_MODES,
+    FEATURE_MODES,
     IDENTITY_MODES,
     IDENTITY_SHAPES,
     INDIVIDUAL_MODES,
@@ -76,6 +77,7 @@ EXPRESSIONS_AU: dict[str, dict[str, float]] = {
     "fear": {"inner_brow_raise": 1.5, "brow_raise": 0.8, "brow_lower": 0.6, "upper_lid_raise": 1.5,
              "lip_stretch": 1.6, "mouth_open": 0.45},  # AU1 + AU2 + AU4 + AU5 + AU20 + AU26
 }
+FEATURE_SD = 0.7  # weight sd of each local feature-shape mode (geometry.FEATURE_MODES)
 MODE_CAP = 2.0  # no mode beyond twice its unit displacement, whatever knobs and expression add up to
 _LM_MODES = IDENTITY_SHAPES + IDENTITY_MODES  # modes the proportion fit may use
 
@@ -152,6 +154,8 @@ def identity_weights(identity_seed: int, sex: float, age: float, population: str
         w[SHAPES.index(k)] += v
     ind = np.clip(rng.normal(0, INDIVIDUAL_SD, len(INDIVIDUAL_MODES)), -2.5 * INDIVIDUAL_SD, 2.5 * INDIVIDUAL_SD)
     w[[SHAPES.index(k) for k in INDIVIDUAL_MODES]] = ind * float(individuality)
+    feat = np.clip(rng.normal(0, FEATURE_SD, len(FEATURE_MODES)), -2.5 * FEATURE_SD, 2.5 * FEATURE_SD)
+    w[[SHAPES.index(k) for k in FEATURE_MODES]] = feat * float(individuality)
     # sex and age beyond the measurements: heavier brow ridge and chin and flatter cheeks in men (after
     # puberty), fuller cheeks and no brow ridge in children, higher brows in women
     male = (2 * float(sex) - 1) * float(np.clip((age - 11) / 7, 0, 1))

@@ -111,7 +111,7 @@ KNOBS: dict[str, Knob] = {
     "accessory_value": _k("accessories", 0.1, 0.95, "brightness of clothes/hat/mask/frames"),
     # lighting
     "ambient": _k("lighting", 0.08, 0.6, "ambient intensity"),
-    "env_light": _k("lighting", 0, 1, "how much the ambient light takes the background's colour (environment lighting)"),
+    "env_light": _k("lighting", 0, 1, "how much the lighting follows the background: ambient colour, key light direction and colour (environment lighting)"),
     "key_intensity": _k("lighting", 0.3, 1.3, "key light intensity"),
     "key_azimuth": _k("lighting", -80, 80, "key light direction around the vertical axis, degrees (+ = image right)"),
     "key_elevation": _k("lighting", -20, 70, "key light elevation, degrees"),
@@ -126,7 +126,8 @@ KNOBS: dict[str, Knob] = {
                                   "immunohistochemistry", "chelsea", "motorcycle", "hubble", "china",
                                   "flower", "retina", "cell", "moon", "colorwheel"),
                    "photograph name (presets use disjoint pools)"),
-    "bg_pattern": _c("background", ("noise", "gradient", "stripes", "blobs"), "procedural pattern"),
+    "bg_pattern": _c("background", ("noise", "gradient", "stripes", "blobs", "room", "office", "street", "nature"),
+                      "procedural pattern or layered scene (where faces are photographed)"),
     "bg_seed": _k("background", 0, 1, "random seed of the background pattern/crop (mapped to an int)"),
     "bg_zoom": _k("background", 0.3, 1.0, "photo crop size as a fraction of the photo's short side"),
     "bg_blur": _k("background", 0, 3, "background defocus blur sigma, pixels at 128 px"),

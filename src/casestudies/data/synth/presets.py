@@ -87,7 +87,9 @@ PRESETS: dict[str, Preset] = {
     "synthetic": Preset(
         "synthetic", "clean generator: procedural skin, broad pose/lighting, pixel-perfect labels", False,
         {**_COMMON,
-         "background": ("choice", {"procedural": 0.5, "photo": 0.5}), "bg_photo": _even(SYNTHETIC_PHOTOS),
+         "background": ("choice", {"procedural": 0.6, "photo": 0.4}), "bg_photo": _even(SYNTHETIC_PHOTOS),
+         "bg_pattern": ("choice", {"noise": 0.08, "gradient": 0.08, "stripes": 0.04, "blobs": 0.05, "room": 0.25,
+                                   "office": 0.2, "street": 0.15, "nature": 0.15}),  # mostly places faces are photographed
          "roll": ("normal", 0, 5), "pitch": ("normal", 0, 8),
          "ambient": ("uniform", 0.25, 0.6), "key_azimuth": ("normal", 0, 35), "key_elevation": ("uniform", 5, 55),
          "fill_intensity": ("sparse", 0.8, 0.1, 0.6),

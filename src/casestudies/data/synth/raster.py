@@ -165,13 +165,20 @@ def _shadow(p, basis, origin, scale, smap, bias):
     return lit / 9.0
 
 
+# wrapped diffuse of skin per channel (a cheap subsurface-scattering approximation: light reaches past
+# the terminator, red furthest): diffuse = max(0, (n.l + wrap) / (1 + wrap))
+WRAP_R, WRAP_G, WRAP_B = 0.3, 0.16, 0.1
+
+
 @njit(cache=True, nogil=True)
 def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shine,
           eye_centre, eye_gaze, eye_cos, iris_rgb, light_dir, light_rgb, ambient,
           smaps, sbasis, sorigin, sscale, sbias, gamma, fg, seg, depth, normals):
     """Deferred shading of every covered pixel (Lambert + Blinn-Phong, shadow-mapped lights).
 
-    Materials: 0 diffuse, 1 eyeball (iris/pupil from the gaze), others use ``mat_spec``/``mat_shine``.
+    Materials: 0 skin (wrapped diffuse with a red-shifted terminator, ``WRAP_*``, and a second, sharp
+    specular lobe ``mat_spec[7]`` / ``mat_shine[7]`` for oily skin), 1 eyeball (iris/pupil from the gaze),
+    others Lambert with ``mat_spec``/``mat_shine``.
     ``eye_cos`` = (cos iris half-angle, cos pupil half-angle). Interpolated albedo is linearised with
     ``** gamma`` (iris colours are passed linear). Writes linear RGB in ``fg``,
     labels in ``seg``, camera depth in ``depth`` and unit camera-space normals in ``normals``.
@@ -243,6 +250,7 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
                 bl *= 0.45 + 0.55 * lid
             spec_k = mat_spec[mat]
             shine = mat_shine[mat]
+            skin = mat == 0
             cr = ambient[0] * r
             cg2 = ambient[1] * g
             cb = ambient[2] * bl
@@ -251,7 +259,7 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
                 ly = light_dir[li, 1]
                 lz = light_dir[li, 2]
                 ndl = n[0] * lx + n[1] * ly + n[2] * lz
-                if ndl <= 0.0:
+                if ndl <= (-WRAP_R if skin else 0.0):
                     continue
                 vis = _shadow(p, sbasis[li], sorigin[li], sscale[li], smaps[li], sbias)
                 if vis <= 0.0:
@@ -261,10 +269,21 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
                 hz = lz + vz
                 hs = math.sqrt(hx * hx + hy * hy + hz * hz) + 1e-12
                 ndh = max(0.0, (n[0] * hx + n[1] * hy + n[2] * hz) / hs)
-                sp = spec_k * ndh ** shine
-                cr += vis * light_rgb[li, 0] * (ndl * r + sp)
-                cg2 += vis * light_rgb[li, 1] * (ndl * g + sp)
-                cb += vis * light_rgb[li, 2] * (ndl * bl + sp)
+                if skin:
+                    # subsurface approximation: wrapped diffuse, wider in red than in blue, so the
+                    # terminator is soft and reddish; a sharp second lobe for oily skin (mat_spec[7])
+                    dr = max(0.0, (ndl + WRAP_R) / (1.0 + WRAP_R))
+                    dg = max(0.0, (ndl + WRAP_G) / (1.0 + WRAP_G))
+                    db = max(0.0, (ndl + WRAP_B) / (1.0 + WRAP_B))
+                    sp = (spec_k * ndh ** shine + mat_spec[7] * ndh ** mat_shine[7]) if ndl > 0.0 else 0.0
+                else:
+                    dr = ndl
+                    dg = ndl
+                    db = ndl
+                    sp = spec_k * ndh ** shine
+                cr += vis * light_rgb[li, 0] * (dr * r + sp)
+                cg2 += vis * light_rgb[li, 1] * (dg * g + sp)
+                cb += vis * light_rgb[li, 2] * (db * bl + sp)
             fg[y, x, 0] = cr
             fg[y, x, 1] = cg2
             fg[y, x, 2] = cb

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from casestudies.data.synth import raster
-from casestudies.data.synth.backgrounds import background
+from casestudies.data.synth.backgrounds import background, dominant_light
 from casestudies.data.synth.geometry import EYEBALL_RADIUS, head_model
 from casestudies.data.synth.hair import hairline_height, scalp_strands, short_strands
 from casestudies.data.synth.knobs import GENERATOR_VERSION, validate_params
@@ -30,8 +30,9 @@ HEAD_HEIGHT = 0.23  # chin to crown, metres (framing)
 LOOK_AT = np.array([0.0, 0.005, 0.03])  # framing centre in the head frame
 PIVOT = np.array([0.0, -0.07, -0.01])  # neck pivot of the head rotation
 CV = np.diag([1.0, -1.0, -1.0])  # world (y up, z to viewer) -> camera (y down, z forward)
-MAT_SPEC = np.array([0.18, 0.6, 0.35, 0.03, 0.25, 0.3, 0.5], np.float32)  # skin, eye, glossy, cloth, hair, mouth, lens
-MAT_SHINE = np.array([14.0, 250.0, 60.0, 4.0, 20.0, 20.0, 300.0], np.float32)
+# skin, eye, glossy, cloth, hair, mouth, lens, and (7) the oily-skin lobe
+MAT_SPEC = np.array([0.18, 0.6, 0.35, 0.03, 0.25, 0.3, 0.5, 0.0], np.float32)
+MAT_SHINE = np.array([14.0, 250.0, 60.0, 4.0, 20.0, 20.0, 300.0, 70.0], np.float32)
 HAIR_WIDTH_PX = 0.6
 STRANDS_PER_128 = 1400  # scalp strands at 128 px at full density (scaled with the image size)
 LENS_OPACITY = 0.14
@@ -103,17 +104,30 @@ def make_camera(p: dict, size: int) -> Camera:
     return Camera(K, R, t, Rb, tb, float(f), float(dist), centre)
 
 
-def _lights(p: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Step 5a: unit directions towards each light (camera frame) and their RGB intensities."""
+def _lights(p: dict, env: tuple[float, float, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Step 5a: unit directions towards each light (camera frame) and their RGB intensities.
+
+    ``env`` = the background's dominant light (``backgrounds.dominant_light``: azimuth, elevation, RGB):
+    the key light's direction and colour move towards it by ``env_light`` (0 = the knobs alone), so a
+    face in front of a window on the right is lit from the right in the window's colour.
+    """
     dirs, cols = [], []
+    k = float(p["env_light"]) if env is not None else 0.0
     for key in ("key", "fill"):
         inten = float(p[f"{key}_intensity"])
         if inten <= 0.01:
             continue
-        az = np.deg2rad(float(p[f"{key}_azimuth"]))
-        el = np.deg2rad(float(p["key_elevation"]) if key == "key" else 10.0)
+        az_deg = float(p[f"{key}_azimuth"])
+        el_deg = float(p["key_elevation"]) if key == "key" else 10.0
+        rgb = kelvin_rgb(float(p[f"{key}_temperature"]))
+        if key == "key" and k > 0:
+            az_deg = (1 - k) * az_deg + k * env[0]
+            el_deg = (1 - k) * el_deg + k * env[1]
+            rgb = (1 - 0.6 * k) * rgb + 0.6 * k * (0.4 + 0.6 * env[2])  # scene colour, desaturated: skies are broad sources
+            rgb = rgb / rgb.max()
+        az, el = np.deg2rad(az_deg), np.deg2rad(el_deg)
         dirs.append([np.sin(az) * np.cos(el), -np.sin(el), -np.cos(az) * np.cos(el)])
-        cols.append(kelvin_rgb(float(p[f"{key}_temperature"])) * inten)
+        cols.append(rgb * inten)
     n = len(dirs)
     return np.array(dirs, np.float32).reshape(n, 3), np.array(cols, np.float32).reshape(n, 3)
 
@@ -325,8 +339,9 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     raster.raster_triangles(sx, sy, sz, sc.tris[:nt], zbuf, tid, bary, False, 0, True)
     raster.raster_triangles(sx, sy, sz, sc.tris[nt:], zbuf, tid, bary, False, nt, False)
     nrm = raster.vertex_normals(pc, sc.tris)
-    # 5. lights and shadow maps
-    light_dir, light_rgb = _lights(p)
+    # 5. lights (the key follows the scene's dominant light by env_light) and shadow maps
+    bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
+    light_dir, light_rgb = _lights(p, dominant_light(bg))
     smaps, sbasis, sorigin, sscale = _shadow_maps(p, sc, pc, cam, light_dir, h)
     # 6. shade (eyeballs get iris and pupil from the gaze)
     gz = _rot(float(p["gaze_yaw"]), float(p["gaze_pitch"]), 0.0) @ np.array([0.0, 0.0, 1.0])
@@ -334,14 +349,14 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     gaze_cam = np.tile((cam.R @ gz).astype(np.float32), (2, 1))
     iris = np.tile(iris_rgb(float(p["eye_colour"])) ** GAMMA, (2, 1)).astype(np.float32)
     eye_cos = np.array([np.cos(np.deg2rad(37.0)), np.cos(np.deg2rad(13.0 + 4 * float(p["ambient"])))], np.float32)
-    bg = background(p, h, np.random.default_rng([seed, int(float(p["bg_seed"]) * 1e6)])).astype(np.float32) / 255
     amb = _environment_ambient(p, bg)
     fg = np.zeros((h, w, 3), np.float32)
     seg = np.zeros((h, w), np.uint8)
     depth = np.zeros((h, w), np.float32)
     normals = np.zeros((h, w, 3), np.float32)
     spec = MAT_SPEC.copy()
-    spec[0] = 0.08 + 0.3 * float(p["skin_oil"])  # matte .. oily skin
+    spec[0] = 0.08 + 0.15 * float(p["skin_oil"])  # matte .. oily skin: the broad lobe
+    spec[7] = 0.35 * float(p["skin_oil"]) ** 1.5  # and a sharp sheen on oily skin
     raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, spec, MAT_SHINE,
                  eye_c_cam, gaze_cam, eye_cos, iris, light_dir, light_rgb, amb,
                  smaps, sbasis, sorigin, sscale, np.float32(0.012), np.float32(GAMMA), fg, seg, depth, normals)
@@ -356,8 +371,10 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
         hcov = _draw_strands(strands, slabel, scol, cam, zbuf, light_dir, light_rgb, amb, rng, fg, alpha, seg)
     # 9. landmarks, pupils, visibility
     lmc = sc.lm3 @ cam.R.T + cam.t
+    lmc[:17] = _contour_landmarks(pc, lmc[:17], cam)
     lm2 = cam.project(lmc)
     vis = _visible(lm2, lmc[:, 2], zbuf, hcov)
+    vis[:17] = _visible(lm2[:17], lmc[:17, 2], zbuf, hcov, outline=True)
     pup_c = eye_c_cam + EYEBALL_RADIUS * gaze_cam
     pup2 = cam.project(pup_c)
     pup_vis = _visible(pup2, pup_c[:, 2], zbuf, hcov) & (sc.blink < 0.7)
@@ -394,10 +411,36 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     }
 
 
-def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray, tol: float = 0.004) -> np.ndarray:
+def _contour_landmarks(pc: np.ndarray, jaw: np.ndarray, cam: Camera) -> np.ndarray:
+    """Step 9a: the jaw-outline points (iBUG 0-16) on the face's visible outline in this view (camera
+    frame, 17 x 3): per point, the vertex of its face slice (``geometry.jaw_contour_candidates``) that
+    projects furthest along the point's outward direction in the image (landmark marching)."""
+    head = head_model()
+    out = jaw.copy()
+    o_cam = head.contour_out @ cam.R.T
+    p0 = cam.project(jaw)
+    d = cam.project(jaw + 0.01 * o_cam) - p0
+    d /= np.linalg.norm(d, axis=1, keepdims=True) + 1e-12
+    for k, ids in enumerate(head.contour_cands):
+        c = pc[ids].astype(np.float64)
+        out[k] = c[np.argmax(cam.project(c) @ d[k])]
+    # iBUG spaces the outline points evenly along the contour, ear to chin on each side: resample each
+    # half (0-8, 8-16) to equal image arc length, the 3D points interpolated alongside
+    for half in (slice(0, 9), slice(8, 17)):
+        q = out[half]
+        xy = cam.project(q)
+        arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(xy, axis=0), axis=1))]
+        if arc[-1] > 1e-6:
+            t = np.linspace(0, arc[-1], len(q))
+            out[half] = np.stack([np.interp(t, arc, q[:, i]) for i in range(3)], 1)
+    return out
+
+
+def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray, tol: float = 0.004,
+             outline: bool = False) -> np.ndarray:
     """Depth test: visible if a surface within ``tol`` metres of the point lies in its 3x3 pixel window
-    and scalp hair covers less than half of its pixel. Physical, not annotator, visibility: jaw-outline
-    points just behind the cheek's silhouette count as hidden."""
+    and scalp hair covers less than half of its pixel. ``outline`` points (the jaw contour, on a grazing
+    silhouette) are visible unless every pixel of the window shows a surface more than ``tol`` in front."""
     h, w = zbuf.shape
     out = np.zeros(len(pts2), bool)
     for i, (x, y) in enumerate(pts2):
@@ -405,7 +448,7 @@ def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray
         if not (0 <= ix < w and 0 <= iy < h) or hcov[iy, ix] >= 0.5:
             continue
         win = zbuf[max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2]
-        out[i] = bool((np.abs(win - z[i]) < tol).any())
+        out[i] = bool((win > z[i] - tol).any()) if outline else bool((np.abs(win - z[i]) < tol).any())
     return out
 
 

@@ -58,6 +58,13 @@ class Scene:
     blink: float
 
 
+SKIN_BLOTCH = 0.035  # sd of the identity's blotch pattern in the albedo, at texture_detail 1
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    return a / (np.linalg.norm(a) + 1e-12)
+
+
 def _smooth01(x: np.ndarray) -> np.ndarray:
     t = np.clip(x, 0, 1)
     return t * t * (3 - 2 * t)
@@ -110,13 +117,24 @@ def scan_albedo() -> np.ndarray:
 def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Skin albedo per template vertex, with lips, brows, eye openings, hairline and beard tinted."""
     tone = skin_rgb(float(p["skin_tone"]), float(p["skin_hue"]))
+    # the identity's own skin: painted occlusion strengths (sockets, lash line, nose, mouth), lip colour
+    # and the mixture of the blotch fields (a skin pattern shared by everyone reads as one person)
+    rng = np.random.default_rng([int(p["identity_seed"]), 0x5C])
+    gains = rng.uniform([0.5, 0.5, 0.6, 0.5], [1.6, 1.5, 1.5, 1.6]).astype(np.float32)
+    shade = np.clip(1.0 - head.cavity_parts @ gains, 0.25, 1.0) * head.ao_shade
     if p["skin_texture"] == "scan":
         scan = scan_albedo()
-        alb = scan ** (0.5 + float(p["texture_detail"])) * tone * (head.cavity * head.ao_shade)[:, None]
+        # one scan's detail, broken up by the identity's own blotch pattern (one shared texture read as one person)
+        det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
+        alb = scan ** (0.5 + float(p["texture_detail"])) * tone * (shade * (1 + np.float32(SKIN_BLOTCH) * det))[:, None]
     else:
         td = float(p["texture_detail"])
-        # albedo = tone * (tint + td * detail), tint/detail precomputed per vertex in the head model
-        alb = (tone.astype(np.float32)[None] * (head.skin_tint + td * head.skin_detail)
+        tint = head.tint_base.copy()
+        tint[head.lip_mask] = np.array([0.95, 0.68, 0.68], np.float32) * rng.uniform([0.8, 0.75, 0.75], [1.05, 1.1, 1.15])
+        det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
+        # albedo = tone * (tint * (shade + td * (SKIN_BLOTCH * det - red))) + td * red colour
+        alb = (tone.astype(np.float32)[None] * (tint * (shade[:, None]
+               + td * (np.float32(SKIN_BLOTCH) * det[:, None] - head.skin_red_field)))
                + td * head.skin_red)
     alb = _skin_marks(head, p, alb.astype(np.float32))
     for vid, vv in zip(head.eye_vid, head.eye_v):

@@ -133,6 +133,31 @@ def scene_pool(preset: str, n: int = 16, size: int = 128, seed: int = 0, cols: i
     return grid([render_index(preset, seed, i, size)["background"] for i in range(n)], cols)
 
 
+def scene_light_grid(size: int = 128, identity_seed: int = 3,
+                     scenes: tuple[str, ...] = ("room", "office", "street", "nature")) -> np.ndarray:
+    """One face in each layered scene: first row lit by the knobs alone (``env_light`` 0), second row
+    lit by its scene (``env_light`` 1: the key light takes the scene's dominant direction and colour)."""
+    tiles = []
+    for k in (0.0, 1.0):
+        for c, kind in enumerate(scenes):
+            tiles.append(render_sample(_studio(identity_seed=identity_seed, individuality=1.0, bg_pattern=kind,
+                                               bg_seed=0.1 + 0.2 * c, env_light=k, key_azimuth=0.0, shadows="on",
+                                               fill_intensity=0.15), size=size, seed=2 + c)["image"])
+    return grid(tiles, len(scenes))
+
+
+def skin_grid(size: int = 128, identity_seed: int = 3) -> np.ndarray:
+    """Skin shading under a side light: columns ``skin_oil`` 0, 0.5, 1 (the sheen lobe), for a light
+    and a dark skin tone (rows); the wrapped diffuse softens and reddens the terminator."""
+    tiles = []
+    for tone in (0.15, 0.7):
+        for oil in (0.0, 0.5, 1.0):
+            tiles.append(render_sample(_studio(identity_seed=identity_seed, skin_tone=tone, skin_oil=oil,
+                                               key_azimuth=55.0, key_elevation=25.0, fill_intensity=0.0,
+                                               ambient=0.2, shadows="on"), size=size, seed=1)["image"])
+    return grid(tiles, 3)
+
+
 def show_layers(s: dict, title: str = ""):
     """A matplotlib figure with every layer of ``s``."""
     import matplotlib.pyplot as plt
