@@ -90,11 +90,18 @@ def test_deterministic_mode_is_restored():
 
     from casestudies.training import deterministic_algorithms
 
-    assert not torch.are_deterministic_algorithms_enabled()
+    # the state on entry, whatever an earlier test in this worker process left (xdist runs many files per process)
+    torch.use_deterministic_algorithms(False)
+    tud.fill_uninitialized_memory = True
     with deterministic_algorithms(True):
         assert torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.benchmark
         assert tud.fill_uninitialized_memory is False
     assert not torch.are_deterministic_algorithms_enabled() and tud.fill_uninitialized_memory is True
+    torch.use_deterministic_algorithms(True, warn_only=True)  # and an enabled state is restored as enabled
+    with deterministic_algorithms(False):
+        pass
+    assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(False)
 
 
 def test_step_budget_runs_exactly_that_many_steps_whatever_the_set_size(toy):
