@@ -77,16 +77,24 @@ def _sources(part: pd.DataFrame) -> str:
     out = []
     for c in sorted(c for c in part.columns if c.startswith("data.")):
         for v in _uniq(part, c):
+            if v.lower() == "none":  # a role a schedule does not use (e.g. synthetic in real_only)
+                continue
             tag = "" if not is_standin(v) or "stand-in" in v.lower() else " (stand-in)"
             out.append(f"{c.removeprefix('data.')}: {v}{tag}")
     return "; ".join(out) or "–"
 
 
 def _real_data(part: pd.DataFrame, root: str | Path) -> str:
-    names = _uniq(part, "params.real_dataset")
-    roots = [display_path(r, root) for r in _uniq(part, "params.real_root")]
+    """The real datasets a case was pointed at (``*_dataset`` / ``*_root`` parameters); generator presets
+    and ``generator`` are stand-ins, not real data."""
+    from casestudies.data.synth.presets import PRESETS
+
+    cols = [c for c in part.columns if c.startswith("params.") and c.endswith("_dataset")]
+    names = sorted({v for c in cols for v in _uniq(part, c) if v not in PRESETS and v != "generator"})
+    roots = sorted({display_path(v, root) for c in part.columns
+                    if c.startswith("params.") and c.endswith("_root") for v in _uniq(part, c)})
     if not names and not roots:
-        return "none given"
+        return "none given (stand-ins)"
     return ", ".join(names) + (f" at {', '.join(roots)}" if roots else "")
 
 

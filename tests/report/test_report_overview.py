@@ -29,11 +29,21 @@ def test_run_facts_name_stand_ins_seeds_and_missing_cases(tmp_path: Path) -> Non
     facts = ov.run_facts(df, df.iloc[0:0], tmp_path).set_index("case study")
     seg = facts.loc["Face segmentation"]
     assert seg["runs"] == "25 done" and seg["seeds"] == "4 (0, 1, 2, 3)"
-    assert "test_a: standin_real_a (stand-in)" in seg["data"] and seg["real data"] == "none given"
+    assert "test_a: standin_real_a (stand-in)" in seg["data"] and seg["real data"] == "none given (stand-ins)"
     assert seg["hardware"] == "cpu (1 torch threads); 2 CPUs; Linux-x86_64" and seg["commit"] == "0123456789"
     assert seg["run time"] == "12.5 min"  # 25 runs x 30 s
     assert facts.loc["Facial landmarks", "real data"] == "w300 at …/300W (outside the project)"
     assert facts.loc["Background matting", "runs"] == "not run"
+    real = df.copy()  # a case pointed at real data by its own parameter names; a generator preset is no real data
+    real.loc[real["case"] == "face_segmentation", "params.real_a_dataset"] = "celebamask_hq"
+    real.loc[real["case"] == "face_segmentation", "params.real_a_root"] = "/data/CelebAMask-HQ"
+    real.loc[real["case"] == "face_segmentation", "params.real_b_dataset"] = "standin_real_b"
+    real.loc[real["case"] == "facial_landmarks", "params.real_dataset"] = "generator"
+    real.loc[real["case"] == "facial_landmarks", "params.real_root"] = ""
+    facts = ov.run_facts(real, real.iloc[0:0], tmp_path).set_index("case study")
+    assert facts.loc["Face segmentation", "real data"] == "celebamask_hq at …/CelebAMask-HQ (outside the project)"
+    assert facts.loc["Facial landmarks", "real data"] == "none given (stand-ins)"
+    assert "synthetic: none" not in facts.loc["Face segmentation", "data"]
     assert "stand-ins" in ov.standin_statement(df)
     assert ov.standin_statement(load_records(GOLDEN / "runs")) is None  # toy data is no stand-in
 
