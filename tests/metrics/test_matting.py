@@ -121,3 +121,30 @@ def test_matting_metrics_keys() -> None:
     out = M.matting_metrics(pred, gt, tri)
     assert set(out) == {"mse", "sad", "mae", "grad", "conn", "iou"}
     assert out["sad"] == pytest.approx(np.abs(pred - gt).sum())
+
+
+def test_conn_when_the_largest_component_changes_between_levels() -> None:
+    # at 0.9 and above the left blob (3 px) is largest; from 0.5 down the separate right blob (5 px) is:
+    # the fast path must look up again every pixel once the largest is no longer the earlier one grown
+    gt = np.zeros((3, 9))
+    gt[1, 0:3] = 0.95
+    gt[0:3, 6] = 0.6
+    gt[1, 5:8] = 0.6
+    pred = gt.copy()
+    mask = np.ones(gt.shape, bool)
+    assert M.connectivity_error(pred, gt, mask) == M.connectivity_error_reference(pred, gt, mask)
+    pred[1, 1] = 0.7  # and a pixel of the early largest that drops out of it at 0.8
+    assert M.connectivity_error(pred, gt, mask) == M.connectivity_error_reference(pred, gt, mask)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_conn_fast_equals_reference_on_blobby_mattes(seed: int) -> None:
+    """Smooth random mattes make several components per level that merge and overtake each other."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(8, 40))
+    gt = np.clip(ndimage.gaussian_filter(rng.random((n, n)), 1.5) * 4 - 1.5, 0, 1)
+    pred = np.clip(ndimage.gaussian_filter(gt + rng.normal(0, 0.2, gt.shape), 0.7), 0, 1)
+    mask = rng.random((n, n)) < 0.7
+    assert M.connectivity_error(pred, gt, mask) == M.connectivity_error_reference(pred, gt, mask)

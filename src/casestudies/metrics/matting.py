@@ -99,12 +99,12 @@ def gauss_gradient_kernel(sigma: float) -> np.ndarray:
 
 
 def _grad_amplitude(img: np.ndarray, g: np.ndarray, dg: np.ndarray) -> np.ndarray:
-    """Gradient amplitude of each channel of ``img`` (H x W or H x W x C), replicated borders."""
+    """Gradient amplitude of ``img`` (H x W, float64), replicated borders."""
     # a convolution flips the kernel: correlate with the reversed derivative (g is symmetric)
     border = cv2.BORDER_REPLICATE
     gx = cv2.sepFilter2D(img, cv2.CV_64F, dg[::-1].copy(), g, borderType=border)
     gy = cv2.sepFilter2D(img, cv2.CV_64F, g, dg[::-1].copy(), borderType=border)
-    return np.sqrt(gx**2 + gy**2)
+    return cv2.magnitude(gx, gy)  # sqrt(gx^2 + gy^2), one pass
 
 
 def gradient_error(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = None, sigma: float = 1.4) -> float:
