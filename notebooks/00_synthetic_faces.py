@@ -60,10 +60,8 @@ plt.show()
 
 # %%
 for preset in ("synthetic", "standin_real_a", "standin_real_b"):
-    fig, ax = plt.subplots(figsize=(14, 4))
-    ax.imshow(viz.preset_gallery(preset, n_gallery, size, seed))
-    ax.set_title(preset + ("  (STAND-IN, not real data)" if preset.startswith("standin") else ""))
-    ax.axis("off")
+    label = preset + ("  (STAND-IN, not real data)" if preset.startswith("standin") else "")
+    viz.show_picture(viz.preset_gallery(preset, n_gallery, size, seed), label, figsize=(14, 4))
 plt.show()
 
 # %% [markdown]
@@ -72,10 +70,7 @@ plt.show()
 # light, expression, accessories and scene. The shape, skin marks and hair stay those of the identity.
 
 # %%
-fig, ax = plt.subplots(figsize=(14, 2.4 * n_identities))
-ax.imshow(viz.identity_grid(n_identities, identity_cols, size, seed=seed))
-ax.set_title("same identity per row")
-ax.axis("off")
+viz.show_picture(viz.identity_grid(n_identities, identity_cols, size, seed=seed), "same identity per row", figsize=(14, 2.4 * n_identities))
 plt.show()
 
 # %% [markdown]
@@ -85,10 +80,7 @@ plt.show()
 # adds jowls, thinner lips, wrinkles and grey hair.
 
 # %%
-fig, ax = plt.subplots(figsize=(14, 4.4))
-ax.imshow(viz.age_sex_sweep(population=sweep_population, size=size))
-ax.set_title(f"{sweep_population}: ages 5, 10, 15, 25, 40, 60, 80")
-ax.axis("off")
+viz.show_picture(viz.age_sex_sweep(population=sweep_population, size=size), f"{sweep_population}: ages 5, 10, 15, 25, 40, 60, 80", figsize=(14, 4.4))
 plt.show()
 
 # %% [markdown]
@@ -96,10 +88,7 @@ plt.show()
 # of the anthropometric measurements and typical skin tones.
 
 # %%
-fig, ax = plt.subplots(figsize=(11, 4.4))
-ax.imshow(viz.population_grid(size=size))
-ax.set_title("african, east_asian, european, middle_eastern, south_asian")
-ax.axis("off")
+viz.show_picture(viz.population_grid(size=size), "african, east_asian, european, middle_eastern, south_asian", figsize=(11, 4.4))
 plt.show()
 
 # %% [markdown]
@@ -108,9 +97,7 @@ plt.show()
 # `expression_intensity` 0.3, 0.6 and 1.0.
 
 # %%
-fig, ax = plt.subplots(figsize=(14, 6.4))
-ax.imshow(viz.expression_grid((0.3, 0.6, 1.0), size=size))
-ax.axis("off")
+viz.show_picture(viz.expression_grid((0.3, 0.6, 1.0), size=size), figsize=(14, 6.4))
 plt.show()
 
 # %% [markdown]
@@ -121,10 +108,7 @@ plt.show()
 # the ambient term tinted by its mean colour, so subject and scene agree.
 
 # %%
-fig, ax = plt.subplots(figsize=(12, 6.4))
-ax.imshow(viz.scene_light_grid(size=size))
-ax.set_title("room, office, street, nature: knob light (top) and scene light (bottom)")
-ax.axis("off")
+viz.show_picture(viz.scene_light_grid(size=size), "room, office, street, nature: knob light (top) and scene light (bottom)", figsize=(12, 6.4))
 plt.show()
 
 # %% [markdown]
@@ -134,9 +118,7 @@ plt.show()
 # oily skin.
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 5.4))
-ax.imshow(viz.skin_grid(size=size))
-ax.axis("off")
+viz.show_picture(viz.skin_grid(size=size), figsize=(8, 5.4))
 plt.show()
 
 # %% [markdown]
@@ -147,10 +129,8 @@ plt.show()
 
 # %%
 for preset in ("synthetic", "standin_real_a", "standin_real_b"):
-    fig, ax = plt.subplots(figsize=(14, 4))
-    ax.imshow(viz.scene_pool(preset, 16, 96, seed))
-    ax.set_title(preset + ("  (STAND-IN, not real data)" if preset.startswith("standin") else ""))
-    ax.axis("off")
+    label = preset + ("  (STAND-IN, not real data)" if preset.startswith("standin") else "")
+    viz.show_picture(viz.scene_pool(preset, 16, 96, seed), label, figsize=(14, 4))
 plt.show()
 
 # %% [markdown]

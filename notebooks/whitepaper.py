@@ -235,5 +235,6 @@ if not records.empty:
 stages = buildlog.stage_table(Path(runs_dir), cache_root(), profile)
 if not stages.empty:
     display(Markdown("Build stages of `make report` (wall clock; from `runs/build_log.jsonl`): the first build "
-                     "logged here, from an empty run store, and the latest."))
+                     "logged in this run store (the one that ran every sweep, unless the store was filled "
+                     "otherwise) and the latest one that wrote this page."))
     display(table(stages))

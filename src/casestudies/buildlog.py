@@ -68,6 +68,12 @@ def _builds(rows: list[dict[str, Any]], profile: str | None) -> dict[str, list[d
     return out
 
 
+def _span(stages: list[dict[str, Any]]) -> tuple[float, float]:
+    """(start, end) of a build in Unix seconds: its first stage's start, its last stage's end."""
+    return (min(float(s.get("started", 0.0)) for s in stages),
+            max(float(s.get("started", 0.0)) + float(s.get("seconds", 0.0)) for s in stages))
+
+
 def _generation(gen_rows: list[dict[str, Any]], start: float, end: float) -> tuple[int, float]:
     inside = [g for g in gen_rows if start <= float(g.get("finished_at", -1)) <= end]
     return len(inside), float(sum(float(g.get("seconds", 0.0)) for g in inside))
@@ -87,8 +93,7 @@ def stage_table(runs: Path, cache: Path | None = None, profile: str | None = Non
     rows = []
     for label, key in zip(("first", "latest"), chosen):
         stages = builds[key]
-        start = min(float(s.get("started", 0.0)) for s in stages)
-        end = max(float(s.get("started", 0.0)) + float(s.get("seconds", 0.0)) for s in stages)
+        start, end = _span(stages)
         for s in stages:
             rows.append({"build": f"{label} ({key})", "stage": s["stage"], "time": fmt_seconds(float(s["seconds"])),
                          "note": ""})
@@ -151,7 +156,6 @@ def build_sentence(runs: Path, profile: str | None = None) -> str | None:
     if not builds:
         return None
     key, stages = next(iter(builds.items()))
-    start = min(float(s.get("started", 0.0)) for s in stages)
-    end = max(float(s.get("started", 0.0)) + float(s.get("seconds", 0.0)) for s in stages)
+    start, end = _span(stages)
     parts = ", ".join(f"{s['stage']} {fmt_seconds(float(s['seconds']))}" for s in stages)
     return f"First `make report` build ({key}): **{fmt_seconds(end - start)}** wall clock in all ({parts})."

@@ -189,11 +189,8 @@ def build_report(
     atomic_write_json(out / "selection.json", selection)
 
     # 1. one HTML page per run (done or failed), re-rendered only when its notebook changed
-    runs = [
-        rs for rs in iter_runs(proj.runs)
-        if rs.state in ("done", "failed") and (rs.case not in selection or rs.run_id in selection[rs.case])
-        and (rs.path / NOTEBOOK).exists()
-    ]
+    selected = [rs for rs in iter_runs(proj.runs) if rs.case not in selection or rs.run_id in selection[rs.case]]
+    runs = [rs for rs in selected if rs.state in ("done", "failed") and (rs.path / NOTEBOOK).exists()]
     from casestudies.buildlog import record_stage
 
     def stage(name: str, since: float) -> None:
@@ -235,8 +232,7 @@ def build_report(
 
     # 3. execute the whitepaper notebook on the records (paths relative to the project root), then render it
     src = whitepaper_source(proj)
-    records = [(rs.case, rs.run_id, rs.state, _stamp(rs.path / RECORD)) for rs in iter_runs(proj.runs)
-               if rs.case not in selection or rs.run_id in selection[rs.case]]
+    records = [(rs.case, rs.run_id, rs.state, _stamp(rs.path / RECORD)) for rs in selected]
     inputs = digest(src.read_text(), pkg, records, selection, profile, built, str(out), project_relative(proj.runs, proj.root),
                     _stamp(proj.root / "benchmarks" / "_out" / "bench_generator.json"))
     html_path = out / "whitepaper.html"

@@ -210,12 +210,6 @@ def _worker_kernel(spec: RunSpec, cwd: str) -> Any:
     return _kernel.km
 
 
-def _after_run(failed: bool) -> None:
-    """A kernel that ran a failing notebook (an error, a timeout mid-cell) is never reused."""
-    if failed:
-        _drop_kernel()
-
-
 def _drop_kernel() -> None:
     global _kernel
     if _kernel is None:
@@ -261,8 +255,8 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
         except Exception as exc:  # noqa: BLE001 - any failure is recorded, the sweep goes on
             error = _error_info(exc)
         finally:
-            if km is not None:
-                _after_run(failed=error is not None)
+            if km is not None and error is not None:  # a failed notebook (an error, a timeout mid-cell)
+                _drop_kernel()                          # leaves a kernel that is never reused
         wall = time.perf_counter() - t0
         if partial.exists():
             os.replace(partial, run_dir / NOTEBOOK)

@@ -158,6 +158,18 @@ def skin_grid(size: int = 128, identity_seed: int = 3) -> np.ndarray:
     return grid(tiles, 3)
 
 
+def show_picture(img: np.ndarray, title: str = "", figsize: tuple[float, float] = (14, 4)):
+    """One image (e.g. a grid from this module) on its own axes, without ticks; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.imshow(img)
+    if title:
+        ax.set_title(title)
+    ax.axis("off")
+    return fig
+
+
 def show_layers(s: dict, title: str = ""):
     """A matplotlib figure with every layer of ``s``."""
     import matplotlib.pyplot as plt
