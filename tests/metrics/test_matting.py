@@ -143,8 +143,29 @@ def test_conn_fast_equals_reference_on_blobby_mattes(seed: int) -> None:
     from scipy import ndimage
 
     rng = np.random.default_rng(100 + seed)
-    n = int(rng.integers(8, 40))
-    gt = np.clip(ndimage.gaussian_filter(rng.random((n, n)), 1.5) * 4 - 1.5, 0, 1)
+    shape = tuple(int(v) for v in rng.integers(8, 40, 2))  # rectangular: row- and column-major differ
+    gt = np.clip(ndimage.gaussian_filter(rng.random(shape), 1.5) * 4 - 1.5, 0, 1)
     pred = np.clip(ndimage.gaussian_filter(gt + rng.normal(0, 0.2, gt.shape), 0.7), 0, 1)
-    mask = rng.random((n, n)) < 0.7
+    mask = rng.random(shape) < 0.7
     assert M.connectivity_error(pred, gt, mask) == M.connectivity_error_reference(pred, gt, mask)
+
+
+def test_gradient_error_on_runs_of_tiles() -> None:
+    """Masked pixels in separate runs of tiles in one tile row, a run at the image edge, a lone pixel,
+    and a size that is no multiple of the tile: the crops must still see every pixel the kernel does."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(7)
+    h, w = 3 * M.GRAD_TILE + 17, 5 * M.GRAD_TILE + 9
+    gt = np.clip(ndimage.gaussian_filter(rng.random((h, w)), 3) * 3 - 1, 0, 1)
+    pred = np.clip(gt + rng.normal(0, 0.1, gt.shape), 0, 1)
+    yy, xx = np.mgrid[0:h, 0:w]
+    mask = ((yy - 70) ** 2 + (xx - 40) ** 2 < 30**2) | ((yy - 80) ** 2 + (xx - 250) ** 2 < 25**2)
+    mask |= (xx >= w - 3) & (yy > h - 40)  # a run at the right and bottom edges
+    t = M.GRAD_TILE
+    mask[t - 1, 40] = True  # the last row of a tile row: its margin below must be filtered too
+    mask[2 * t + 5, 3 * t - 1] = True  # the last column of a run (tile 2 alone in its row): and its right margin
+    mask[2 * t, 2 * t + 1] = True  # first row of a tile row, just inside a run that starts there
+    mask[5, 200] = True
+    assert M.gradient_error(pred, gt, mask) == pytest.approx(M.gradient_error_reference(pred, gt, mask), rel=1e-12)
+

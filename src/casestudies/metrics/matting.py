@@ -15,8 +15,9 @@ boolean ``mask`` (the evaluation trimap's unknown band; None = the whole image).
   that component (1 if never); ``phi(x) = 1 - d [d >= 0.15]`` with ``d = x - l``; the sum over the mask
   of ``|phi(pred) - phi(gt)|``.
 
-The fast versions here crop the gradient filtering to the mask's bounding box (plus the kernel
-radius) with separable filters, and label components with OpenCV, gathering only the masked pixels.
+The fast versions here filter only runs of 64 px tiles that hold masked pixels (plus the kernel
+radius) with separable filters, and find every threshold's largest component in one union-find pass
+from the top threshold down (numba), looking up only the masked pixels.
 ``gradient_error_reference`` and ``connectivity_error_reference`` are straightforward per-threshold
 ports of the MATLAB code as the common Python evaluation scripts write them (full-image 2-D
 convolution with ``scipy.ndimage.convolve``; ``skimage.measure.label`` and full-image maps per threshold); they
@@ -34,7 +35,7 @@ from scipy import ndimage
 from skimage import measure
 
 PHI_THRESHOLD = 0.15  # d below this counts as fully connected (phi = 1)
-GRAD_TILE = 64  # px: gradient_error filters only the tiles that hold masked pixels
+GRAD_TILE = 64  # px: gradient_error filters only runs of tiles that hold masked pixels
 
 
 def _check(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,23 +115,28 @@ def gradient_error(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None = N
         return 0.0
     g, dg = gauss_gradient_vectors(sigma)
     half = len(g) // 2
-    # 1. tiles of the image that hold masked pixels, each with a margin of the kernel radius: masked
-    #    values see nothing beyond it, and where a margin meets the image border the replicated
-    #    border is the image's own
-    # 2. gradient amplitudes of both mattes on each tile (separable filters); 3. squared differences
-    #    summed over the tile's masked pixels
+    # 1. runs of adjacent tiles of the image that hold masked pixels, each run with a margin of the
+    #    kernel radius: masked values see nothing beyond it, and where a margin meets the image border
+    #    the replicated border is the image's own
+    # 2. gradient amplitudes of both mattes on each run (separable filters); 3. squared differences
+    #    summed over the run's masked pixels
     h, w = m.shape
     tile = GRAD_TILE
     total = 0.0
-    occupied = np.add.reduceat(np.add.reduceat(m, np.arange(0, h, tile), 0), np.arange(0, w, tile), 1)
-    for ty, tx in zip(*np.nonzero(occupied)):
-        y0, x0 = ty * tile, tx * tile
-        y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-        cy0, cx0 = max(y0 - half, 0), max(x0 - half, 0)
-        crop = (slice(cy0, min(y1 + half, h)), slice(cx0, min(x1 + half, w)))
-        diff = _grad_amplitude(pred[crop], g, dg) - _grad_amplitude(gt[crop], g, dg)
-        inner = (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
-        total += float(np.sum(diff[inner][m[y0:y1, x0:x1]] ** 2))
+    ny, nx = -(-h // tile), -(-w // tile)
+    padded = np.pad(m.view(np.uint8), ((0, ny * tile - h), (0, nx * tile - w)))
+    occupied = padded.reshape(ny, tile, nx, tile).max(axis=(1, 3)) > 0  # tiles holding masked pixels
+    edges = np.diff(np.pad(occupied, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    for ty in range(occupied.shape[0]):  # each row of tiles: its runs of occupied tiles, one crop each
+        y0, y1 = ty * tile, min((ty + 1) * tile, h)
+        cy0, cy1 = max(y0 - half, 0), min(y1 + half, h)
+        for t0, t1 in zip(np.flatnonzero(edges[ty] == 1), np.flatnonzero(edges[ty] == -1)):
+            x0, x1 = t0 * tile, min(t1 * tile, w)
+            cx0, cx1 = max(x0 - half, 0), min(x1 + half, w)
+            crop = (slice(cy0, cy1), slice(cx0, cx1))
+            diff = _grad_amplitude(pred[crop], g, dg) - _grad_amplitude(gt[crop], g, dg)
+            inner = diff[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+            total += float(np.sum(inner[m[y0:y1, x0:x1]] ** 2))
     return total
 
 
@@ -174,6 +180,19 @@ def _phi_error(pred: np.ndarray, gt: np.ndarray, level: np.ndarray) -> np.ndarra
     return np.abs(phi_pred - phi_gt)
 
 
+@numba.njit(cache=True, nogil=True)
+def _band_phi_errors(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """``|phi(pred) - phi(gt)|`` at the band pixels: :func:`_phi_error`'s operations, in its order."""
+    flat_p, flat_g = pred.ravel(), gt.ravel()
+    out = np.empty(band.size)
+    for j in range(band.size):
+        d_pred, d_gt = flat_p[band[j]] - level[j], flat_g[band[j]] - level[j]
+        phi_pred = 1.0 - d_pred * (1.0 if d_pred >= PHI_THRESHOLD else 0.0)
+        phi_gt = 1.0 - d_gt * (1.0 if d_gt >= PHI_THRESHOLD else 0.0)
+        out[j] = abs(phi_pred - phi_gt)
+    return out
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _find(parent: np.ndarray, i: int) -> int:
     while parent[i] != i:  # path halving
@@ -187,10 +206,13 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
     """The level ``l`` of each band pixel (flat indices ``band``): see :func:`connectivity_error`.
 
     1. Each pixel's bucket k = how many thresholds both mattes reach (``min(pred, gt) >= t``), and a
-       counting sort of the pixels by bucket.
+       counting sort of the pixels with k >= 1 by bucket (raster order within a bucket).
     2. One union-find pass adds pixels from the highest bucket down. Component sizes only grow as the
        threshold falls, so the largest component (ties: smallest first column-major index, as MATLAB)
-       is a running maximum of (size, -first index).
+       is a running maximum of (size, -first index). A new pixel joins its left neighbour's set (whose
+       root is the previous pixel's when that was the left neighbour), then merges the others added
+       before it: the up neighbour only when the up-left one is not in, since otherwise up and left are
+       joined already, and the right and down ones only from higher buckets.
     3. After each threshold, every band pixel not in the largest component and not yet assigned gets
        the threshold before it; pixels never assigned get 1. (Thresholds are visited from the top, so a
        pixel keeps the lowest threshold at which it was outside: MATLAB's first ascending one.)
@@ -198,7 +220,7 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
     h, w = pred.shape
     n, n_levels = h * w, thresholds.size
     flat_p, flat_g = pred.ravel(), gt.ravel()
-    bucket = np.empty(n, np.int32)
+    bucket = np.empty(n, np.int32)  # int32: an int8 bucket measured slower here
     counts = np.zeros(n_levels + 2, np.int64)
     for i in range(n):
         m = min(flat_p[i], flat_g[i])
@@ -209,14 +231,18 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
             k += 1
         bucket[i] = k
         counts[k + 1] += 1
-    starts = np.cumsum(counts)  # pixels of bucket k occupy order[starts[k]:starts[k + 1]]
-    order = np.empty(n, np.int32)
+    skip = counts[1]  # bucket-0 pixels are never added
+    starts = np.cumsum(counts) - skip  # pixels of bucket k >= 1 occupy order[starts[k]:starts[k + 1]]
+    order = np.empty(n - skip, np.int32)
     fill = starts[:-1].copy()
     for i in range(n):
-        order[fill[bucket[i]]] = i
-        fill[bucket[i]] += 1
-    parent = np.arange(n, dtype=np.int32)
-    size = np.zeros(n, np.int32)
+        b = bucket[i]
+        if b > 0:
+            order[fill[b]] = i
+            fill[b] += 1
+    # set entries are written when a pixel is added; only added pixels are ever read
+    parent = np.empty(n, np.int32)
+    size = np.empty(n, np.int32)
     first = np.empty(n, np.int32)  # smallest column-major index of the component (valid at roots)
     # band pixels by bucket, highest first: at level k only those with bucket >= k need a look-up;
     # the others are outside at every level above their bucket, the lowest being bucket + 1
@@ -235,27 +261,42 @@ def _band_levels(pred: np.ndarray, gt: np.ndarray, band: np.ndarray, thresholds:
         b = bucket[band[j]]
         level[j] = 1.0 if b == n_levels else (thresholds[b - 1] if b >= 1 else 0.0)
     best, best_size, best_first = -1, 0, n
+    prev, prev_root = np.int64(-2), np.int64(-2)
     for k in range(n_levels, 0, -1):
         for q in range(starts[k], starts[k + 1]):
             p = np.int64(order[q])
             y, x = p // w, p % w
-            size[p], first[p] = 1, x * h + y
+            parent[p], size[p], first[p] = p, 1, x * h + y
             root = p
-            for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-                yy, xx = y + dy, x + dx
-                if yy < 0 or yy >= h or xx < 0 or xx >= w:
-                    continue
-                q = yy * w + xx
-                # already added: a higher bucket, or this bucket earlier in raster order
-                if bucket[q] < k or (bucket[q] == k and q > p):
-                    continue
-                other = _find(parent, q)
+            has_left = x > 0 and bucket[p - 1] >= k
+            if has_left:
+                root = prev_root if prev == p - 1 else _find(parent, p - 1)
+                parent[p] = root
+                size[root] += 1
+                first[root] = min(first[root], first[p])
+            # one find and one union, written once: a union helper, or a find in each branch, measured
+            # 1.5-2 ms slower here (numba)
+            for nb in range(3):
+                if nb == 0:
+                    if y == 0 or bucket[p - w] < k or (has_left and bucket[p - w - 1] >= k):
+                        continue
+                    nq = p - w
+                elif nb == 1:
+                    if x == w - 1 or bucket[p + 1] <= k:
+                        continue
+                    nq = p + 1
+                else:
+                    if y == h - 1 or bucket[p + w] <= k:
+                        continue
+                    nq = p + w
+                other = _find(parent, nq)
                 if other != root:
                     if size[other] > size[root]:
                         root, other = other, root
                     parent[other] = root
                     size[root] += size[other]
                     first[root] = min(first[root], first[other])
+            prev, prev_root = p, root
             if size[root] > best_size or (size[root] == best_size and first[root] < best_first):
                 best, best_size, best_first = root, size[root], first[root]
         below = thresholds[k - 2] if k >= 2 else 0.0
@@ -273,8 +314,9 @@ def connectivity_error(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray | None
     if not m.any():
         return 0.0
     band = np.flatnonzero(m)
-    level = _band_levels(np.ascontiguousarray(pred), np.ascontiguousarray(gt), band, conn_thresholds(step))
-    return float(_phi_error(pred.ravel()[band], gt.ravel()[band], level).sum())
+    pred, gt = np.ascontiguousarray(pred), np.ascontiguousarray(gt)
+    level = _band_levels(pred, gt, band, conn_thresholds(step))
+    return float(_band_phi_errors(pred, gt, band, level).sum())  # numpy's summation, as the reference
 
 
 def connectivity_error_reference(
