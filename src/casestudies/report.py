@@ -27,7 +27,7 @@ WHITEPAPER = "whitepaper.py"
 # Notebooks rendered next to the whitepaper and linked from it (executed with their own defaults).
 COMPANIONS = ("00_synthetic_faces",)
 # nbconvert's lab template, minus the CDN scripts the report never uses (require.js unless widgets need
-# it, MathJax): the HTML opens offline without failed loads.
+# it, MathJax; render_html drops saved widgets): the HTML opens offline without failed loads.
 TEMPLATE = "casestudies_report.html.j2"
 TEMPLATE_SOURCE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- if "widgets" in nb.metadata -%}{{ super() }}{%- endif -%}{%- endblock html_head_js_requirejs -%}
@@ -60,10 +60,33 @@ def html_exporter(hide_parameters: bool = True):
     return exporter
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTE = ('<p class="casestudies-widget-note"><em>An interactive widget is here when this notebook runs '
+               'in JupyterLab (<code>make lab</code>, then open it from <code>notebooks/</code>): it re-renders '
+               'from a live kernel, which a static page does not have.</em></p>')
+
+
+def static_widgets(nb) -> int:
+    """Replace widget outputs with a note and drop the saved widget state, in place; returns how many.
+
+    A saved widget needs require.js and the widget manager from a CDN, and without a kernel its controls
+    do nothing: the static page says where the live widget is instead, and opens offline.
+    """
+    n = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if WIDGET_VIEW in out.get("data", {}):
+                out["data"] = {"text/html": WIDGET_NOTE}
+                n += 1
+    nb.metadata.pop("widgets", None)
+    return n
+
+
 def render_html(nb_path: Path, out_path: Path, hide_parameters: bool = True) -> None:
     import nbformat
 
     nb = nbformat.read(nb_path, as_version=4)
+    static_widgets(nb)
     body, _ = html_exporter(hide_parameters).from_notebook_node(nb)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_path, body)
