@@ -1,8 +1,8 @@
 """A shared model tester: what every model of ``casestudies.models`` must do, checked the same way.
 
 A model plugs in with one :class:`ModelCase` (how to build it, example inputs for a batch size and
-the output shapes it must give); ``tests/models/test_models.py`` runs every check on every case.
-The coming matting (base + refiner) and stacked-hourglass models add their case to ``CASES`` there::
+the output shapes it must give); ``tests/models/test_models.py`` runs every check on every case
+(segmentation, stacked hourglass, BGMv2 base + refiner). A new model adds its case to ``CASES`` there::
 
     ModelCase(
         "hourglass", lambda: create_model("facial_landmarks", "hourglass", stacks=1, points=51),

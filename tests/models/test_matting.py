@@ -74,11 +74,3 @@ def test_full_equals_refining_every_patch() -> None:
     assert bool((every["ref_sm"] == 1).all())
     torch.testing.assert_close(full["pha"], every["pha"], atol=1e-5, rtol=0)
     torch.testing.assert_close(full["fgr"], every["fgr"], atol=1e-5, rtol=0)
-
-
-def test_gradients_reach_base_and_refiner() -> None:
-    model = _model(refine_patches=8)
-    out = model(torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32))
-    (out["pha"].mean() + out["err_sm"].mean()).backward()
-    assert model.refiner.conv4.weight.grad is not None and model.refiner.conv4.weight.grad.abs().sum() > 0
-    assert model.base.backbone.features[0][0].weight.grad.abs().sum() > 0

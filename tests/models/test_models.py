@@ -19,6 +19,16 @@ CASES = [
         "deeplabv3plus", lambda: create_model("face_segmentation", "deeplabv3plus", classes=9, encoder="resnet18"),
         inputs=lambda n: (torch.randn(n, 3, 64, 64),), shapes=lambda n: (n, 9, 64, 64),
     ),
+    ModelCase(
+        "hourglass", lambda: create_model("facial_landmarks", "hourglass", stacks=2, features=8, depth=3),
+        inputs=lambda n: (torch.randn(n, 3, 32, 32),), shapes=lambda n: [(n, 51, 8, 8)] * 2,
+    ),
+    ModelCase(  # train mode refines 8 sampled patches per image, eval mode every patch
+        "bgmv2_mobilenetv2", lambda: create_model("background_matting", "bgmv2_mobilenetv2", refine_patches=8),
+        inputs=lambda n: (torch.rand(n, 3, 64, 64), torch.rand(n, 3, 64, 64)),
+        shapes=lambda n: {"pha": (n, 1, 64, 64), "fgr": (n, 3, 64, 64), "pha_sm": (n, 1, 16, 16),
+                          "fgr_sm": (n, 3, 16, 16), "err_sm": (n, 1, 16, 16), "ref_sm": (n, 1, 16, 16)},
+    ),
 ]
 
 
