@@ -10,6 +10,7 @@ import numpy as np
 from casestudies.data.synth import render_sample
 from casestudies.data.synth.cli import add_arguments, run
 from casestudies.data.synth.dataset import SynthFaces
+from casestudies.data.synth import disk
 from casestudies.data.synth.disk import cached_dataset, generate, read_manifest, read_sample, render_index
 from casestudies.data.synth.knobs import GENERATOR_VERSION
 from tests.data.synth.synth_fixtures import bare_params
@@ -44,6 +45,18 @@ def test_generate_is_byte_identical_and_round_trips(tmp_path):
     assert len(lines) == 70 and all(len(ln.split()) == 2 for ln in lines)
     meta = json.loads((d1 / "000000_meta.json").read_text())
     assert meta["is_standin"] and len(meta["landmarks_visible"]) == 68
+
+
+def test_generator_pool_is_kept_between_sets_and_closes(tmp_path):
+    disk.close_pools()
+    generate("synthetic", 2, 32, 1, tmp_path / "a", workers=2, progress=False)
+    pool = disk._POOLS[2]
+    pids = set(pool._processes)
+    generate("synthetic", 3, 32, 2, tmp_path / "b", workers=2, progress=False)
+    assert disk._POOLS[2] is pool and set(pool._processes) == pids  # the same processes rendered both
+    procs = list(pool._processes.values())
+    disk.close_pools()
+    assert not disk._POOLS and not any(p.is_alive() for p in procs)
 
 
 def test_cache_reuses_the_set(tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ Layout per image id (the FaceSynthetics layout plus extra layers)::
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing as mp
 import os
@@ -145,13 +146,37 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_POOLS: dict[int, ProcessPoolExecutor] = {}  # worker count -> pool kept for this process's later sets
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """This process's pool of ``workers`` spawned generator processes (made on first use, then kept:
+    a fresh pool costs seconds of process start, imports and warm-up per set). Call it, and submit to
+    it, inside ``pinned_env(1)``: a spawned process takes the environment of the moment it starts."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _POOLS[workers] = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                                     initializer=pin_worker)
+    return pool
+
+
+def close_pools() -> None:
+    """Shut down the kept generator pools (their processes exit; a later set starts a new pool)."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(close_pools)
+
+
 def generate(preset: str, n: int, size: int, seed: int, out_dir: str | Path, workers: int = 1,
              progress: bool = True) -> Path:
     """Render ``n`` images of ``preset`` into ``out_dir``; same arguments -> byte-identical files.
 
-    Workers are spawned processes with every thread pool pinned to one thread. ``manifest.json`` is
-    written last. A worker that dies (for instance while re-importing an unguarded main script) fails
-    the call with a message instead of hanging. Example:
+    Workers are spawned processes with every thread pool pinned to one thread, kept for the process's
+    later calls (:func:`close_pools` ends them). ``manifest.json`` is written last. A worker that dies
+    (for instance while re-importing an unguarded main script) fails the call with a message instead
+    of hanging, and its pool is dropped. Example:
     ``generate("synthetic", 8, 64, 0, "/tmp/faces", workers=2)`` (under ``if __name__ == "__main__":``
     in a script).
     """
@@ -171,12 +196,12 @@ def generate(preset: str, n: int, size: int, seed: int, out_dir: str | Path, wor
             bar.update()
     else:
         try:
-            with pinned_env(1), ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                                    initializer=pin_worker) as pool:
-                for i, prm in pool.map(_job, jobs, chunksize=max(1, min(16, n // (4 * workers)))):
+            with pinned_env(1):
+                for i, prm in _pool(workers).map(_job, jobs, chunksize=max(1, min(16, n // (4 * workers)))):
                     params[i] = prm
                     bar.update()
         except BrokenProcessPool as e:
+            _POOLS.pop(workers, None)
             main = getattr(sys.modules.get("__main__"), "__file__", "the main script")
             raise RuntimeError(
                 f"a generator worker process died ({e}). If this is a script that calls generate() or "
