@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from casestudies.data.synth.backgrounds import SCENES, dominant_light, procedural
+from casestudies.data.synth.backgrounds import SCENES, dominant_light, environment_irradiance, procedural
 
 
 @pytest.mark.parametrize("kind", sorted(SCENES))
@@ -39,3 +39,20 @@ def test_dominant_light_direction_and_colour():
     flipped = dominant_light(img[::-1, ::-1].copy())
     assert flipped[0] < -30 and flipped[1] < 20
 
+
+
+def test_environment_irradiance_of_uniform_and_one_sided_scenes():
+    grey = np.full((64, 64, 3), 0.5, np.float32)
+    a, b = environment_irradiance(grey, gamma=1.0)
+    assert a == pytest.approx([0.5] * 3, abs=1e-6) and np.abs(b).max() < 1e-6  # uniform: no direction
+    left = grey.copy()
+    left[:, :16] = 1.0  # a bright window on the image left (camera -x)
+    left[48:, :, 1] = 0.9  # and green ground below (camera +y)
+    a, b = environment_irradiance(left, gamma=1.0)
+    normals = {"left": [-1, 0, 0], "right": [1, 0, 0], "down": [0, 1, 0], "up": [0, -1, 0]}
+    e = {k: a + np.asarray(v, np.float32) @ b for k, v in normals.items()}
+    assert (e["left"] > e["right"]).all()
+    assert e["down"][1] > e["up"][1] and e["down"][0] == pytest.approx(e["up"][0], abs=0.02)
+    # mirrored scene, mirrored light
+    a2, b2 = environment_irradiance(left[:, ::-1].copy(), gamma=1.0)
+    assert a2 == pytest.approx(a) and b2[0] == pytest.approx(-b[0], abs=1e-6)

@@ -7,10 +7,9 @@ import json
 
 import numpy as np
 
-from casestudies.data.synth import render_sample
+from casestudies.data.synth import disk, render_sample
 from casestudies.data.synth.cli import add_arguments, run
 from casestudies.data.synth.dataset import SynthFaces
-from casestudies.data.synth import disk
 from casestudies.data.synth.disk import cached_dataset, generate, read_manifest, read_sample, render_index
 from casestudies.data.synth.knobs import GENERATOR_VERSION
 from tests.data.synth.synth_fixtures import bare_params

@@ -7,7 +7,7 @@ import pytest
 
 from casestudies.data.synth import render_sample
 from casestudies.data.synth.geometry import head_model
-from casestudies.data.synth.render import _lights, make_camera
+from casestudies.data.synth.render import AMBIENT_FLOOR, _environment_ambient, _lights, make_camera
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 from tests.data.synth.synth_fixtures import SIZE, bare_params
 
@@ -85,3 +85,37 @@ def test_oily_skin_has_a_sheen():
     m = dry["seg"] == FS.index("skin")
     lum = lambda s: s["foreground"][m].astype(float).mean(1)  # noqa: E731
     assert np.percentile(lum(oily), 99.5) > np.percentile(lum(dry), 99.5) + 6
+
+
+def _window_left(size: int) -> np.ndarray:
+    bg = np.full((size, size, 3), 60, np.uint8)
+    bg[:, : size // 4] = 250  # a bright window on the image left
+    return bg
+
+
+def test_environment_ambient_rows_and_floor():
+    bg = _window_left(64).astype(np.float32) / 255
+    flat = _environment_ambient(bare_params(env_light=0.0, ambient=0.4), bg)
+    assert flat.shape == (4, 3) and np.allclose(flat[0], 0.4) and not flat[1:].any()  # the knob alone
+    amb = _environment_ambient(bare_params(env_light=1.0, ambient=0.4), bg)
+    assert (amb[1] < 0).all()  # x coefficients: left-facing normals (x < 0) get more
+    worst = amb[0] - np.linalg.norm(amb[1:], axis=0)
+    assert (worst >= AMBIENT_FLOOR * amb[0] - 1e-6).all()
+
+
+def test_scene_irradiance_lights_the_side_facing_the_window(monkeypatch):
+    # same key light, same scene: with the scene's directional ambient the face's image-left half (which
+    # faces the window) gains against its right half, compared with a constant ambient
+    import casestudies.data.synth.render as R
+
+    monkeypatch.setattr(R, "background", lambda p, size, rng: _window_left(size))
+    p = bare_params(env_light=1.0, ambient=0.6, key_intensity=0.3, shadows="off")
+    lit = render_sample(p, size=SIZE, seed=3)
+    real = R.environment_irradiance
+    monkeypatch.setattr(R, "environment_irradiance", lambda bg, gamma: (real(bg, gamma)[0], np.zeros((3, 3), np.float32)))
+    flat = render_sample(p, size=SIZE, seed=3)
+    m = np.isin(lit["seg"], FACE)
+    cx = lit["landmarks"][27:31, 0].mean()
+    xx = np.arange(SIZE)[None, :].repeat(SIZE, 0)
+    gain = lit["foreground"].astype(float).mean(2) - flat["foreground"].astype(float).mean(2)
+    assert gain[m & (xx < cx - 3)].mean() > gain[m & (xx > cx + 3)].mean() + 2

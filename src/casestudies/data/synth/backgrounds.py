@@ -1,6 +1,7 @@
 """Backgrounds: procedural textures, layered procedural scenes (room, office, street, nature) and crops
 of photographs (no faces in the photo pool), and the dominant light a background implies
-(``dominant_light``), so the subject can be lit by its scene."""
+(``dominant_light``) and the irradiance it sheds (``environment_irradiance``), so the subject can be lit
+by its scene."""
 
 from __future__ import annotations
 
@@ -158,6 +159,36 @@ def dominant_light(bg: np.ndarray) -> tuple[float, float, np.ndarray]:
     dy = (15.5 - yy.mean()) / 16.0
     rgb = small[m].mean(0).astype(np.float64) ** 1.5
     return float(np.clip(75 * dx, -70, 70)), float(np.clip(30 + 35 * dy, 5, 60)), rgb / max(float(rgb.max()), 1e-4)
+
+
+def environment_irradiance(bg: np.ndarray, gamma: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+    """First-order (spherical-harmonic L1) irradiance of the scene a background implies: ``(a, b)`` with
+    ``E(n) = a + b.T @ n`` for a unit camera-frame normal ``n`` (x right, y down, z into the scene), linear
+    RGB, normalised by pi (a uniform environment of radiance L gives ``E = L``, ``b = 0``).
+
+    The background (HxWx3 float in [0, 1], display-encoded; linearised by ``** gamma``) is the hemisphere
+    in front of the camera, behind the subject: pixel (u, v) in [0, 1]^2 looks along
+    ``(2u - 1, 2v - 1, sqrt(1 - r^2))`` (an orthographic map of the hemisphere, corners on its rim; pixels
+    count equally, and the depth component is rescaled so that their mean direction is the hemisphere's,
+    ``(0, 0, 1/2)``).
+    The hemisphere behind the camera is unseen and taken as uniform at the background's mean. With
+    radiance ``L(w) ~ a + 3 m.w`` (``m`` = the mean of ``L w`` over the sphere), the cosine lobe gives
+    ``E(n) = a + 2 m.n``: a window on the left lights left-facing skin, a sky lights upward-facing
+    skin, and a bright background rims the silhouette.
+    """
+    small = cv2.resize(bg, (16, 16), interpolation=cv2.INTER_AREA).astype(np.float64) ** gamma
+    c = (np.arange(16) + 0.5) / 8.0 - 1.0
+    x, y = np.meshgrid(c, c)
+    r = np.hypot(x, y)
+    z = np.sqrt(np.clip(1.0 - r**2, 0.0, 1.0))
+    scale = np.maximum(r, 1.0)  # corners: onto the rim
+    z *= 0.5 / z.mean()  # pixels count equally: rescaled so the hemisphere's mean direction is exact
+    w = np.stack([x / scale, y / scale, z], -1).reshape(-1, 3)
+    rad = small.reshape(-1, 3)
+    mean = rad.mean(0)
+    m_front = w.T @ rad / len(rad)  # 3 (direction) x 3 (channel): mean of L w over the front hemisphere
+    m_back = np.outer([0.0, 0.0, -0.5], mean)  # uniform hemisphere: its mean direction is half its axis
+    return mean.astype(np.float32), (m_front + m_back).astype(np.float32)  # b = 2 m, m = half the sum
 
 
 def photo_crop(name: str, size: int, zoom: float, rng: np.random.Generator) -> np.ndarray:

@@ -179,7 +179,8 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
     Materials: 0 skin (wrapped diffuse with a red-shifted terminator, ``WRAP_*``, and a second, sharp
     specular lobe ``mat_spec[7]`` / ``mat_shine[7]`` for oily skin), 1 eyeball (iris/pupil from the gaze),
     others Lambert with ``mat_spec``/``mat_shine``.
-    ``eye_cos`` = (cos iris half-angle, cos pupil half-angle). Interpolated albedo is linearised with
+    ``eye_cos`` = (cos iris half-angle, cos pupil half-angle); ``ambient`` 4 x 3: RGB constant, then the
+    RGB coefficients of the normal's x, y, z (first-order environment irradiance). Interpolated albedo is linearised with
     ``** gamma`` (iris colours are passed linear). Writes linear RGB in ``fg``,
     labels in ``seg``, camera depth in ``depth`` and unit camera-space normals in ``normals``.
     """
@@ -251,9 +252,10 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
             spec_k = mat_spec[mat]
             shine = mat_shine[mat]
             skin = mat == 0
-            cr = ambient[0] * r
-            cg2 = ambient[1] * g
-            cb = ambient[2] * bl
+            # ambient: a constant plus a first-order term in the normal (the scene's irradiance)
+            cr = max(0.0, ambient[0, 0] + ambient[1, 0] * n[0] + ambient[2, 0] * n[1] + ambient[3, 0] * n[2]) * r
+            cg2 = max(0.0, ambient[0, 1] + ambient[1, 1] * n[0] + ambient[2, 1] * n[1] + ambient[3, 1] * n[2]) * g
+            cb = max(0.0, ambient[0, 2] + ambient[1, 2] * n[0] + ambient[2, 2] * n[1] + ambient[3, 2] * n[2]) * bl
             for li in range(nl):
                 lx = light_dir[li, 0]
                 ly = light_dir[li, 1]

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from casestudies.data.synth import raster
-from casestudies.data.synth.backgrounds import background, dominant_light
+from casestudies.data.synth.backgrounds import background, dominant_light, environment_irradiance
 from casestudies.data.synth.geometry import EYEBALL_RADIUS, head_model
 from casestudies.data.synth.hair import hairline_height, scalp_strands, short_strands
 from casestudies.data.synth.knobs import GENERATOR_VERSION, validate_params
@@ -259,13 +259,26 @@ def _hair_strands(p: dict, sc: Scene, nrm: np.ndarray, R32: np.ndarray, rng: np.
     return strands, labels, colours
 
 
+AMBIENT_FLOOR = 0.3  # the directional ambient never falls below this share of its constant term
+
+
 def _environment_ambient(p: dict, bg: np.ndarray) -> np.ndarray:
-    """Step 5c: the ambient term lit by the scene behind the subject: the background's mean colour in
-    linear light (a one-coefficient environment map), mixed in by ``env_light`` at the knob's intensity."""
-    lin = bg.reshape(-1, 3).mean(0) ** GAMMA
-    tint = lin / max(float(lin.mean()), 1e-4)
-    k = float(p["env_light"])
-    return (float(p["ambient"]) * ((1 - k) + k * np.clip(tint, 0.7, 1.4))).astype(np.float32)
+    """Step 5c: the ambient term lit by the scene behind the subject, as a 4 x 3 array (rows: constant,
+    then the coefficients of the camera-frame normal's x, y, z; columns RGB): ambient(n) = row 0 + n @ rows 1-3.
+
+    From the background's first-order irradiance (``backgrounds.environment_irradiance``), normalised to
+    its mean luminance so the ``ambient`` knob keeps setting the level: the colour (clipped to 0.7-1.4x
+    per channel) and the directional part are mixed in by ``env_light`` (0 = the knob's grey constant);
+    the directional part is capped so that no normal gets less than ``AMBIENT_FLOOR`` of the constant.
+    """
+    a, b = environment_irradiance(bg, GAMMA)
+    lum = max(float(a.mean()), 1e-4)
+    k, level = float(p["env_light"]), float(p["ambient"])
+    const = level * ((1 - k) + k * np.clip(a / lum, 0.7, 1.4))
+    direc = level * k * b / lum
+    reach = np.linalg.norm(direc, axis=0)  # per channel: the largest drop over all normals
+    direc *= np.minimum(1.0, (1 - AMBIENT_FLOOR) * const / np.maximum(reach, 1e-9))
+    return np.vstack([const, direc]).astype(np.float32)
 
 
 def _finish(p: dict, seed: int, fg: np.ndarray, alpha: np.ndarray, seg: np.ndarray, size: int, bg: np.ndarray):
@@ -464,7 +477,7 @@ def _draw_strands(strands, slabel, scol, cam: Camera, zbuf, light_dir, light_rgb
         a, b = c[:, :-1].reshape(-1, 3), c[:, 1:].reshape(-1, 3)
         tang = b - a
         tang /= np.linalg.norm(tang, axis=1, keepdims=True) + 1e-12
-        shade = amb.mean() * np.ones(len(a), np.float32)
+        shade = amb[0].mean() * np.ones(len(a), np.float32)  # strands: the constant ambient term
         for ld, lc in zip(light_dir, light_rgb):
             shade = shade + lc.mean() * (0.35 * np.sqrt(np.clip(1 - (tang @ ld) ** 2, 0, 1)) + 0.25)
         nseg = s.shape[1] - 1
