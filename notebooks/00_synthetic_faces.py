@@ -105,7 +105,8 @@ plt.show()
 # Four layered procedural scenes (a room with a window, an office with ceiling lights, a street, a
 # park). Top row: the face lit by the light knobs alone; bottom row: `env_light = 1`, the key light
 # moved to the scene's dominant light (the brightest part of the background: direction and colour) and
-# the ambient term tinted by its mean colour, so subject and scene agree.
+# the ambient term taken from the scene's first-order irradiance (its colour, and more light on the
+# planes that face its bright parts), so subject and scene agree.
 
 # %%
 viz.show_picture(viz.scene_light_grid(size=size), "room, office, street, nature: knob light (top) and scene light (bottom)", figsize=(12, 6.4))
