@@ -40,7 +40,6 @@ def test_dominant_light_direction_and_colour():
     assert flipped[0] < -30 and flipped[1] < 20
 
 
-
 def test_environment_irradiance_of_uniform_and_one_sided_scenes():
     grey = np.full((64, 64, 3), 0.5, np.float32)
     a, b = environment_irradiance(grey, gamma=1.0)
