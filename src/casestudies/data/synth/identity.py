@@ -30,6 +30,7 @@ from casestudies.data.synth.geometry import (
     IDENTITY_MODES,
     IDENTITY_SHAPES,
     INDIVIDUAL_MODES,
+    N_INDIVIDUAL,
     SHAPES,
     head_model,
 )
@@ -61,10 +62,19 @@ GROWTH = np.array([
 AGEING_PER_DECADE = np.array([0.0, 0.006, 0.008, 0.012, 0.006, 0.004, 0.0, 0.0, 0.004, -0.05, 0.01])
 # free individual modes: standard deviation of the weight (eyelid aperture and brow shape too: the
 # action-unit modes at rest differ between people)
-INDIVIDUAL_SD = 0.55  # weight sd of each individual_* field (~1.5 mm rms at unit weight): ~3 mm rms summed
+# weight sd of each individual_* field (~1 mm rms at unit weight), broad fields (80-140 mm waves) first,
+# then local ones (50-80 mm). A real-photo face embedding tells identities apart by the broad fields far
+# more than by the local ones, which cost detection and landmark realism (docs/generator.md): broad
+# 0.88, local 0.275 (was 0.55 for both) gave fewer look-alikes and more detections.
+INDIVIDUAL_SD = np.r_[np.full(N_INDIVIDUAL // 2, 0.88), np.full(N_INDIVIDUAL - N_INDIVIDUAL // 2, 0.275)]
 FREE_SD = {"upper_lid_raise": 0.4, "inner_brow_raise": 0.35, "brow_lower": 0.3, "lip_stretch": 0.3,
            "face_scale": 0.25, "chin_forward": 0.5, "brow_ridge": 0.5, "midface_depth": 0.45, "cheek_fullness": 0.45,
            "asym_eyes": 0.5, "asym_nose": 0.4, "asym_jaw": 0.35}
+# shape beyond the measurements (mode weights): per unit of maleness (+1 adult man, -1 adult woman), of
+# childhood (1 at age 4, 0 from 14) and per population
+SEX_SHAPE = {"brow_ridge": 0.7, "chin_forward": 0.35, "cheek_fullness": -0.3, "brow_raise": -0.35}
+CHILD_SHAPE = {"brow_ridge": -0.6, "cheek_fullness": 0.5}
+POPULATION_SHAPE: dict[str, dict[str, float]] = {"east_asian": {"midface_depth": -0.5}}
 # expression prototypes: action-unit-like modes at intensity 1 (FACS AU numbers in the comments)
 EXPRESSIONS_AU: dict[str, dict[str, float]] = {
     "neutral": {},
@@ -77,7 +87,7 @@ EXPRESSIONS_AU: dict[str, dict[str, float]] = {
     "fear": {"inner_brow_raise": 1.5, "brow_raise": 0.8, "brow_lower": 0.6, "upper_lid_raise": 1.5,
              "lip_stretch": 1.6, "mouth_open": 0.45},  # AU1 + AU2 + AU4 + AU5 + AU20 + AU26
 }
-FEATURE_SD = 0.7  # weight sd of each local feature-shape mode (geometry.FEATURE_MODES)
+FEATURE_SD = 1.0  # weight sd of each local feature-shape mode (geometry.FEATURE_MODES)
 MODE_CAP = 2.0  # no mode beyond twice its unit displacement, whatever knobs and expression add up to
 _LM_MODES = IDENTITY_SHAPES + IDENTITY_MODES  # modes the proportion fit may use
 
@@ -152,7 +162,7 @@ def identity_weights(identity_seed: int, sex: float, age: float, population: str
     w[idx] = fit_modes(target_ratios(sex, age, population, z))
     for k, v in free.items():
         w[SHAPES.index(k)] += v
-    ind = np.clip(rng.normal(0, INDIVIDUAL_SD, len(INDIVIDUAL_MODES)), -2.5 * INDIVIDUAL_SD, 2.5 * INDIVIDUAL_SD)
+    ind = np.clip(rng.normal(0, INDIVIDUAL_SD), -2.5 * INDIVIDUAL_SD, 2.5 * INDIVIDUAL_SD)
     w[[SHAPES.index(k) for k in INDIVIDUAL_MODES]] = ind * float(individuality)
     feat = np.clip(rng.normal(0, FEATURE_SD, len(FEATURE_MODES)), -2.5 * FEATURE_SD, 2.5 * FEATURE_SD)
     w[[SHAPES.index(k) for k in FEATURE_MODES]] = feat * float(individuality)
@@ -160,13 +170,11 @@ def identity_weights(identity_seed: int, sex: float, age: float, population: str
     # puberty), fuller cheeks and no brow ridge in children, higher brows in women
     male = (2 * float(sex) - 1) * float(np.clip((age - 11) / 7, 0, 1))
     child = float(np.clip((14 - age) / 10, 0, 1))
-    for k, v in (("brow_ridge", 0.7 * male - 0.6 * child), ("chin_forward", 0.35 * male), ("cheek_fullness", -0.3 * male + 0.5 * child),
-                 ("brow_raise", -0.35 * male)):
-        w[SHAPES.index(k)] += v
+    for table, g in ((SEX_SHAPE, male), (CHILD_SHAPE, child), (POPULATION_SHAPE.get(population, {}), 1.0)):
+        for k, v in table.items():
+            w[SHAPES.index(k)] += v * g
     adult_age = max(0.0, float(age) - 40) / 40
     w[SHAPES.index("jowls")] += 1.2 * adult_age
-    if population == "east_asian":
-        w[SHAPES.index("midface_depth")] -= 0.5
     w.flags.writeable = False
     return w
 

@@ -179,7 +179,7 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
     Materials: 0 skin (wrapped diffuse with a red-shifted terminator, ``WRAP_*``, and a second, sharp
     specular lobe ``mat_spec[7]`` / ``mat_shine[7]`` for oily skin), 1 eyeball (iris/pupil from the gaze),
     others Lambert with ``mat_spec``/``mat_shine``.
-    ``eye_cos`` = (cos iris half-angle, cos pupil half-angle); ``ambient`` 4 x 3: RGB constant, then the
+    ``eye_cos`` = (cos iris half-angle, cos pupil half-angle, limbal-ring darkening at the iris rim); ``ambient`` 4 x 3: RGB constant, then the
     RGB coefficients of the normal's x, y, z (first-order environment irradiance). Interpolated albedo is linearised with
     ``** gamma`` (iris colours are passed linear). Writes linear RGB in ``fg``,
     labels in ``seg``, camera depth in ``depth`` and unit camera-space normals in ``normals``.
@@ -240,7 +240,7 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
                     r, g, bl = 0.02, 0.02, 0.02
                 elif cg > eye_cos[0]:
                     f = (cg - eye_cos[0]) / (eye_cos[1] - eye_cos[0] + 1e-9)
-                    ring = 0.55 + 0.45 * min(1.0, 3.0 * f)
+                    ring = 1.0 - eye_cos[2] * (1.0 - min(1.0, 3.0 * f))
                     r = iris_rgb[e, 0] * ring
                     g = iris_rgb[e, 1] * ring
                     bl = iris_rgb[e, 2] * ring

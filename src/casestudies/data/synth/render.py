@@ -37,7 +37,7 @@ HAIR_WIDTH_PX = 0.6
 STRANDS_PER_128 = 1400  # scalp strands at 128 px at full density (scaled with the image size)
 LENS_OPACITY = 0.14
 SHADOW_EXTENT = 0.5  # metres covered by a shadow map
-TONE = 1.15  # midtone contrast of the camera tone curve x^a / (x^a + (1 - x)^a)
+TONE = 1.4  # midtone contrast of the camera tone curve x^a / (x^a + (1 - x)^a)
 GAMMA = 1.5  # encoding: albedos are linearised by ** GAMMA, renders encoded by ** (1 / GAMMA); 1.5 rather than
 # the physical 2.2 keeps more shading contrast, which the Haar realism check favours (docs/generator.md)
 
@@ -232,9 +232,9 @@ def _hair_strands(p: dict, sc: Scene, nrm: np.ndarray, R32: np.ndarray, rng: np.
         labels.append(np.full(len(s), FS.index(cls), np.uint8))
         colours.append(np.tile(rgb, (len(s), 1)))
 
-    brow_rgb = np.minimum(hair_rgb * 0.45, skin_rgb(float(p["skin_tone"]), 0.0) * 0.4)
+    brow_rgb = np.minimum(hair_rgb * 0.9 * sc.look.brow_darkness, skin_rgb(float(p["skin_tone"]), 0.0) * 0.55)
     for cls, sgn in (("right_brow", -1.0), ("left_brow", 1.0)):
-        ids = np.nonzero(head.labels == FS.index(cls))[0]
+        ids = np.nonzero(sc.label[: head.n_template] == FS.index(cls))[0]
         k = int(len(ids) * 0.4 * float(p["brow_density"]))
         if k:
             ids = rng.choice(ids, k)
@@ -360,8 +360,10 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     gz = _rot(float(p["gaze_yaw"]), float(p["gaze_pitch"]), 0.0) @ np.array([0.0, 0.0, 1.0])
     eye_c_cam = (sc.eye_centres @ cam.R.T + cam.t).astype(np.float32)
     gaze_cam = np.tile((cam.R @ gz).astype(np.float32), (2, 1))
-    iris = np.tile(iris_rgb(float(p["eye_colour"])) ** GAMMA, (2, 1)).astype(np.float32)
-    eye_cos = np.array([np.cos(np.deg2rad(37.0)), np.cos(np.deg2rad(13.0 + 4 * float(p["ambient"])))], np.float32)
+    look = sc.look
+    iris = np.tile((iris_rgb(float(p["eye_colour"])) * look.iris_tint).clip(0, 1) ** GAMMA, (2, 1)).astype(np.float32)
+    eye_cos = np.array([np.cos(np.deg2rad(look.iris_half_angle_deg)),
+                        np.cos(np.deg2rad(13.0 + 4 * float(p["ambient"]))), look.limbal_ring], np.float32)
     amb = _environment_ambient(p, bg)
     fg = np.zeros((h, w, 3), np.float32)
     seg = np.zeros((h, w), np.uint8)

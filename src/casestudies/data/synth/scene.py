@@ -21,12 +21,18 @@ from casestudies.data.synth.accessories import (
     headphones,
 )
 from casestudies.data.synth.assets import load_scan
+from casestudies.data.synth.features import FeatureLook, brow_candidates, brow_vertices, feature_look
 from casestudies.data.synth.geometry import MAT_SKIN, HeadModel, head_model
 from casestudies.data.synth.hair import hair_colour, hairline_height
 from casestudies.data.synth.identity import shape_weights
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 NECK_HEAD_Y, NECK_BODY_Y = -0.102, -0.135  # head-frame heights (m): neck follows the head above, the body below
+# per-identity ranges of the painted occlusion strengths (eye sockets, lash line, nostrils, mouth corners)
+CAVITY_GAINS = ((0.5, 0.5, 0.6, 0.5), (1.6, 1.5, 1.5, 1.6))
+# per-identity lip albedo relative to the skin (RGB gains: low, high)
+LIP_TINT = ((0.76, 0.51, 0.51), (1.0, 0.75, 0.78))
+BROW_CLASSES = (FS.index("right_brow"), FS.index("left_brow"))
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
                       [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
 
@@ -56,6 +62,7 @@ class Scene:
     hair_rgb: np.ndarray
     has_hair: bool
     blink: float
+    look: FeatureLook  # the identity's brows, irises and lips
 
 
 SKIN_BLOTCH = 0.035  # sd of the identity's blotch pattern in the albedo, at texture_detail 1
@@ -114,23 +121,27 @@ def scan_albedo() -> np.ndarray:
     return ratio.astype(np.float32)
 
 
-def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Skin albedo per template vertex, with lips, brows, eye openings, hairline and beard tinted."""
+def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.ndarray,
+                     look: FeatureLook) -> np.ndarray:
+    """Skin albedo per template vertex, with lips, brows (where ``labels`` says), eye openings,
+    hairline and beard tinted."""
     tone = skin_rgb(float(p["skin_tone"]), float(p["skin_hue"]))
     # the identity's own skin: painted occlusion strengths (sockets, lash line, nose, mouth), lip colour
     # and the mixture of the blotch fields (a skin pattern shared by everyone reads as one person)
     rng = np.random.default_rng([int(p["identity_seed"]), 0x5C])
-    gains = rng.uniform([0.5, 0.5, 0.6, 0.5], [1.6, 1.5, 1.5, 1.6]).astype(np.float32)
+    gains = rng.uniform(*CAVITY_GAINS).astype(np.float32)
     shade = np.clip(1.0 - head.cavity_parts @ gains, 0.25, 1.0) * head.ao_shade
     if p["skin_texture"] == "scan":
-        scan = scan_albedo()
+        scan = scan_albedo().copy()
+        scan[brow_candidates()] = 1.0  # the scan's own brows give way to the identity's
         # one scan's detail, broken up by the identity's own blotch pattern (one shared texture read as one person)
         det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
         alb = scan ** (0.5 + float(p["texture_detail"])) * tone * (shade * (1 + np.float32(SKIN_BLOTCH) * det))[:, None]
+        alb[head.lip_ids] *= np.array(look.lip_tint, np.float32)
     else:
         td = float(p["texture_detail"])
         tint = head.tint_base.copy()
-        tint[head.lip_mask] = np.array([0.95, 0.68, 0.68], np.float32) * rng.uniform([0.8, 0.75, 0.75], [1.05, 1.1, 1.15])
+        tint[head.lip_mask] = rng.uniform(*LIP_TINT).astype(np.float32)
         det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
         # albedo = tone * (tint * (shade + td * (SKIN_BLOTCH * det - red))) + td * red colour
         alb = (tone.astype(np.float32)[None] * (tint * (shade[:, None]
@@ -140,9 +151,9 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     for vid, vv in zip(head.eye_vid, head.eye_v):
         # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
         alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
-    brow = head.brow_ids
+    brow = np.nonzero(np.isin(labels, BROW_CLASSES))[0]
     bd = float(p["brow_density"])
-    brow_rgb = np.minimum(hair_rgb * 0.5, tone * 0.45)  # brows darker than the hair and than the skin
+    brow_rgb = np.minimum(hair_rgb * look.brow_darkness, tone * 0.6)  # brows darker than the skin
     alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * brow_rgb
     return np.clip(alb, 0, 1).astype(np.float32)
 
@@ -230,6 +241,12 @@ def build_scene(p: dict) -> Scene:
     hair_rgb = hair_colour(float(p["hair_colour"]), float(p["hair_red"]), float(p["hair_grey"]))
     has_hair = float(p["hair_density"]) > 0.05
     labels = head.labels.copy()
+    # the identity's brows: the template brow's upper edge, its own height and taper
+    look = feature_look(p)
+    cand = brow_candidates()
+    labels[cand] = FS.index("skin")
+    bids, blab = brow_vertices(look)
+    labels[bids] = blab
     # hairline above the brows, curving up at the temples: forehead skin above it is scalp hair
     above = head.forehead_h - hairline_height(head.points0_f32[: head.n_template, 0], float(p["hairline"]))
     if has_hair:
@@ -237,7 +254,7 @@ def build_scene(p: dict) -> Scene:
     beard = float(p["beard"])
     if beard > 0.15:
         labels[head.beard_zone] = FS.index("beard")
-    alb_t = _template_albedo(head, p, hair_rgb, labels)
+    alb_t = _template_albedo(head, p, hair_rgb, labels, look)
     if has_hair:
         # no hard seam: forehead skin darkens into the scalp over 6 mm above the hairline
         scalp = labels == FS.index("hair")
@@ -316,5 +333,5 @@ def build_scene(p: dict) -> Scene:
         label=np.ascontiguousarray(np.concatenate(labs).astype(np.uint8)),
         material=np.ascontiguousarray(np.concatenate(mats).astype(np.uint8)),
         body_start=body_start, lenses=lenses, hat_line=hat_line, lm3=lm3,
-        eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair, blink=blink,
+        eye_centres=eye_c, hair_rgb=hair_rgb, has_hair=has_hair, blink=blink, look=look,
     )

@@ -1,0 +1,114 @@
+"""Per-identity appearance of the facial features: brow thickness, taper and colour, iris size and
+limbal ring, lip colour.
+
+A face embedding trained on real photos keys on how the features look far more than on the face's
+proportions; faces that share one brow, one iris and one lip colour read as one person. Every value here
+is drawn from an rng seeded by ``identity_seed`` alone (plus sex and age), so it is part of who a face is
+and stays the same under any pose, light, expression and scene.
+
+Units: millimetres for sizes (eyeball radius 12 mm), fractions of the template brow's height for brow
+thickness (the template brow is 6-7 mm tall).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from casestudies.data.synth.geometry import HeadModel, head_model
+from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
+
+EYEBALL_RADIUS_MM = 12.0
+IRIS_DIAMETER_MM = (11.7, 0.45)  # adult horizontal visible iris diameter: mean, sd (white-to-white)
+BROW_MARGIN_MM = 3.0  # how far below the template brow a thick brow may reach
+BROW_HEAD, BROW_HEAD_LEN = 0.85, 0.12  # the brow's medial head: depth kept at the end, length along the brow
+
+
+@dataclass(frozen=True)
+class FeatureLook:
+    """How one identity's brows, irises and lips look (all dimensionless unless named)."""
+
+    brow_thickness: float  # brow height at its medial end, fraction of the template brow's height
+    brow_taper: float  # relative loss of height from the medial to the lateral end, 0 .. 0.6
+    brow_darkness: float  # brow colour = hair colour times this (lower = darker than the hair)
+    iris_diameter_mm: float
+    limbal_ring: float  # darkening of the iris rim, 0 none .. 0.7 strong
+    iris_tint: tuple[float, float, float]  # per-channel gain on the iris colour
+    lip_tint: tuple[float, float, float]  # per-channel gain on the lips of the scan skin (procedural skin has its own)
+
+    @property
+    def iris_half_angle_deg(self) -> float:
+        """Angle at the eyeball centre between the gaze and the iris rim."""
+        return float(np.degrees(np.arcsin(0.5 * self.iris_diameter_mm / EYEBALL_RADIUS_MM)))
+
+
+def feature_look(p: dict) -> FeatureLook:
+    """The feature look of the identity in ``p`` (``identity_seed``, ``sex``, ``age``)."""
+    rng = np.random.default_rng([int(p["identity_seed"]), 0xF7])
+    male = float(p["sex"]) * float(np.clip((float(p["age"]) - 11) / 7, 0, 1))
+    child = float(np.clip((14 - float(p["age"])) / 10, 0, 1))
+    # women's brows thinner and more tapered on average, children's fainter; wide individual spread
+    thick = float(np.clip(rng.normal(0.72 + 0.28 * male - 0.1 * child, 0.2), 0.35, 1.35))
+    taper = float(np.clip(rng.normal(0.25 + 0.1 * (1 - male), 0.15), 0.0, 0.6))
+    dark = float(np.clip(rng.normal(0.6, 0.17), 0.3, 1.0))
+    mu, sd = IRIS_DIAMETER_MM
+    iris = float(np.clip(rng.normal(mu, sd), mu - 2.5 * sd, mu + 2.5 * sd))
+    ring = float(rng.uniform(0.15, 0.7))
+    itint = tuple(float(v) for v in rng.uniform(0.8, 1.2, 3))
+    ltint = tuple(float(v) for v in rng.uniform([0.85, 0.75, 0.8], [1.1, 1.15, 1.15]))
+    return FeatureLook(thick, taper, dark, iris, ring, itint, ltint)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=1)
+def brow_frame() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Template vertices that can be brow, with their side (label), position along the brow (0 medial
+    .. 1 lateral) and depth below its upper edge (0 at the edge, 1 at the template brow's lower edge).
+
+    Built from the template's brow regions: per side, the upper and lower edge heights are read off the
+    brow vertices in 8 bins along x and interpolated; candidates are the brow vertices and the facial
+    skin up to ``BROW_MARGIN_MM`` below the lower edge.
+    """
+    head: HeadModel = head_model()
+    v = head.points0[: head.n_template]
+    ids_all, lab_all, along_all, depth_all = [], [], [], []
+    for cls in ("right_brow", "left_brow"):
+        c = FS.index(cls)
+        bv = v[head.labels == c]
+        ax = np.abs(bv[:, 0])
+        lo, hi = ax.min(), ax.max()
+        edges = np.linspace(lo, hi, 9)
+        mids = 0.5 * (edges[:-1] + edges[1:])
+        top = np.array([bv[(ax >= a) & (ax <= b), 1].max() for a, b in zip(edges[:-1], edges[1:])])
+        bot = np.array([bv[(ax >= a) & (ax <= b), 1].min() for a, b in zip(edges[:-1], edges[1:])])
+        side = np.sign(bv[:, 0].mean())
+        x = np.abs(v[:, 0])
+        y_top, y_bot = np.interp(x, mids, top), np.interp(x, mids, bot)
+        depth = (y_top - v[:, 1]) / np.maximum(y_top - y_bot, 1e-4)
+        near = (np.sign(v[:, 0]) == side) & (x >= lo) & (x <= hi) & (v[:, 2] > bv[:, 2].min() - 0.005)
+        near &= (head.labels == c) | ((head.labels == FS.index("skin")) & (depth > 0)
+                                      & (v[:, 1] > y_bot - BROW_MARGIN_MM * 1e-3))
+        ids = np.nonzero(near)[0]
+        ids_all.append(ids)
+        lab_all.append(np.full(len(ids), c, np.uint8))
+        along_all.append(((x[ids] - lo) / (hi - lo)).astype(np.float32))
+        depth_all.append(np.clip(depth[ids], 0, None).astype(np.float32))
+    return (np.concatenate(ids_all), np.concatenate(lab_all), np.concatenate(along_all),
+            np.concatenate(depth_all))
+
+
+def brow_vertices(look: FeatureLook) -> tuple[np.ndarray, np.ndarray]:
+    """(template vertex ids, their brow label) of this identity's brows: the template brow's upper edge
+    kept (the iBUG brow points lie on it), its height ``brow_thickness * (1 - brow_taper * along)``, and
+    a rounded head at the medial end (``BROW_HEAD`` deep at the very end, gone by ``BROW_HEAD_LEN``)
+    where the template brow's edge turns down to the medial iBUG points."""
+    ids, lab, along, depth = brow_frame()
+    height = np.maximum(look.brow_thickness * (1 - look.brow_taper * along), BROW_HEAD * (1 - along / BROW_HEAD_LEN))
+    keep = (depth <= height) | (depth <= 0.15)
+    return ids[keep], lab[keep]
+
+
+def brow_candidates() -> np.ndarray:
+    """Every template vertex some identity's brow may cover (labelled skin when not this identity's)."""
+    return brow_frame()[0]
