@@ -32,6 +32,7 @@ NECK_HEAD_Y, NECK_BODY_Y = -0.102, -0.135  # head-frame heights (m): neck follow
 CAVITY_GAINS = ((0.5, 0.5, 0.6, 0.5), (1.6, 1.5, 1.5, 1.6))
 # per-identity lip albedo relative to the skin (RGB gains: low, high)
 LIP_TINT = ((0.76, 0.51, 0.51), (1.0, 0.75, 0.78))
+SCLERA_RGB = (0.56, 0.52, 0.5)  # eyeball albedo outside the iris (display-encoded)
 BROW_CLASSES = (FS.index("right_brow"), FS.index("left_brow"))
 SKIN_RAMP = np.array([[0.95, 0.78, 0.68], [0.87, 0.66, 0.54], [0.74, 0.52, 0.39], [0.57, 0.38, 0.26],
                       [0.40, 0.25, 0.17], [0.25, 0.16, 0.11]])
@@ -285,7 +286,7 @@ def build_scene(p: dict) -> Scene:
         lab = part.label.copy()
         mat = part.material.copy()
         if name.startswith("eyeball"):
-            alb = np.tile([0.56, 0.52, 0.5], (n, 1))
+            alb = np.tile(SCLERA_RGB, (n, 1))
         elif name == "mouth":
             alb = np.where(head.mouth_teeth[:, None] > 0, [0.85, 0.82, 0.74], [0.35, 0.08, 0.08])
         elif name == "skull":
