@@ -67,7 +67,8 @@ plt.show()
 # %% [markdown]
 # ## Identities
 # One row per `identity_seed`; each column draws the same person again from `synthetic`: new head pose,
-# light, expression, accessories and scene. The shape, skin marks and hair stay those of the identity.
+# light, expression, accessories and scene. The shape, skin marks, brows, irises and hair stay those of
+# the identity.
 
 # %%
 viz.show_picture(viz.identity_grid(n_identities, identity_cols, size, seed=seed), "same identity per row", figsize=(14, 2.4 * n_identities))
