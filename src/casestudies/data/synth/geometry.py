@@ -515,7 +515,7 @@ def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) ->
         # the outline's ends sit 3 mm lower than menpo3d's points 0 / 16 (dlib: 0.03 outer-eye distances)
         pk = lm[k] - [0, 3 * MM if k in (0, 16) else 0.0, 0]
         d = v - pk
-        sel = skin & (np.abs(d @ t) < 1.5 * MM) & (d @ o > -25 * MM) & (d[:, 2] > -40 * MM) & (d[:, 2] < 30 * MM)
+        sel = skin & (np.abs(d @ t) < 1.5 * MM) & (d @ o > -60 * MM) & (d[:, 2] > -40 * MM) & (d[:, 2] < 60 * MM)
         ids = np.nonzero(sel)[0]
         cands.append(ids.astype(np.int32) if len(ids) else np.array([0], np.int32))
         outs.append(o)
