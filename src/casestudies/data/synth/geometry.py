@@ -459,24 +459,25 @@ BROW_REACH = 7 * MM  # the brow strands' length (render._hair_strands): they lea
 
 
 def brow_tails(v: np.ndarray, lm: np.ndarray, labels: np.ndarray, reach: float = BROW_REACH) -> np.ndarray:
-    """The landmarks with the brows' lateral ends (17, 26) where the drawn brow ends in a frontal view,
-    and 18-20 / 23-25 spaced between the ends again (as ``ibug_brows``).
+    """The landmarks with the brows' lateral ends (17, 26) where the drawn brow's strands end, and 18-20 /
+    23-25 spaced between the ends again (as ``ibug_brows``).
 
-    The lateral end is the mean of the brow region's 3 % most lateral vertices moved ``reach`` (metres)
-    outwards in x, the lateral lean of the strands drawn on it, then put on the surface as a frontal view
-    sees it (the most anterior vertex within 1.5 mm of that x, y). ``ibug_brows`` snaps its 4 mm shift to
-    the nearest vertex in 3D, which the temple's backward slope pulls back to the region's edge; dlib's
-    predictor put the ends 0.05-0.07 outer-eye distances further out than those.
+    The lateral end is the most lateral vertex (largest ``|x|``) within ``reach`` (metres, the strands'
+    length) of the brow region's lateral end (the mean of its 3 % most lateral vertices): the strands
+    lean outwards from their roots, so the drawn brow ends past its region. The surface recedes there
+    (the temple), so a vertex further out is also deeper; bounding its distance to the roots keeps it
+    near the strand tips' depth, so it moves with them when the head turns and under the blend shapes.
+    ``ibug_brows``' nearest-vertex snap had put the ends within 1 mm of the region's edge, where dlib's
+    predictor put them 0.06-0.07 outer-eye distances further out.
     """
     out = lm.copy()
-    front = v[v[:, 2] > lm[[0, 16], 2].max()]
-    for k, cls, sgn in ((list(range(17, 22)), "right_brow", -1.0), (list(range(22, 27)), "left_brow", 1.0)):
+    for k, cls in ((list(range(17, 22)), "right_brow"), (list(range(22, 27)), "left_brow")):
         brow = v[labels == FS.index(cls)]
         ax = np.abs(brow[:, 0])
-        target = brow[ax >= np.quantile(ax, 0.97), :2].mean(0) + [sgn * reach, 0.0]
-        near = front[np.linalg.norm(front[:, :2] - target, axis=1) < 1.5 * MM]
-        end = k[0] if sgn < 0 else k[-1]
-        out[end] = near[np.argmax(near[:, 2])]
+        roots = brow[ax >= np.quantile(ax, 0.97)].mean(0)
+        near = v[np.linalg.norm(v - roots, axis=1) < reach]
+        end = k[0] if cls == "right_brow" else k[-1]  # iBUG runs image left to right
+        out[end] = near[np.argmax(np.abs(near[:, 0]))]
         for i, x in zip(k[1:-1], np.linspace(out[k[0], 0], out[k[-1], 0], 5)[1:-1]):
             col = brow[np.abs(brow[:, 0] - x) < 2 * MM]
             if len(col):
