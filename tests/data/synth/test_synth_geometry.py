@@ -42,6 +42,15 @@ def test_nasal_root_is_at_the_upper_lid_height():
     assert abs(lm[27, 0]) < 2 * MM and lm[27, 2] >= row[:, 2].max() - 0.5 * MM
 
 
+def test_label_conventions_move_labels_not_faces():
+    head = head_model()
+    _, _, raw = load_template()
+    # blend shapes, eye openings and parts stay anchored on generator 0.3.0's landmarks (menpo3d's 27)
+    assert np.allclose(head.anchors[27], raw[27])
+    moved = set(np.nonzero(np.abs(head.anchors - head.lm0).max(1) > 1e-9)[0].tolist())
+    assert {17, 26, 27} <= moved <= {17, 18, 19, 20, 23, 24, 25, 26, 27, 28, 29}
+
+
 def test_other_landmarks_keep_their_definitions():
     lm = head_model().points0[head_model().lm_vid]
     # eye corners: outer (36, 45) outside inner (39, 42); upper lids above lower lids

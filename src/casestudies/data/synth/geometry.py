@@ -413,9 +413,9 @@ def nasal_root(v: np.ndarray, lm: np.ndarray) -> np.ndarray:
     the height of the upper lids (the mean of 37, 38, 43, 44), on the midline (most anterior vertex,
     |x| < 2 mm); 28-29 divide the bridge to the tip (30) in equal steps again.
 
-    menpo3d's point 27 sits at the eye-corner line, 3-4 mm lower; dlib's predictor put 27-29 0.03-0.04
+    menpo3d's point 27 sits at the eye-corner line, 2.7 mm lower; dlib's predictor put 27-29 0.03-0.04
     outer-eye distances higher than our labels (relative to the eyes). The template's deepest midline
-    point (soft-tissue nasion) lies 4-5 mm higher still, where neither puts it.
+    point (soft-tissue nasion) lies 5 mm higher still, where neither puts it.
     """
     out = lm.copy()
     mid = v[np.abs(v[:, 0]) < 2 * MM]
@@ -468,7 +468,7 @@ def brow_tails(v: np.ndarray, lm: np.ndarray, labels: np.ndarray, reach: float =
     (the temple), so a vertex further out is also deeper; bounding its distance to the roots keeps it
     near the strand tips' depth, so it moves with them when the head turns and under the blend shapes.
     ``ibug_brows``' nearest-vertex snap had put the ends within 1 mm of the region's edge, where dlib's
-    predictor put them 0.06-0.07 outer-eye distances further out.
+    predictor put them 0.05-0.07 outer-eye distances further out.
     """
     out = lm.copy()
     for k, cls in ((list(range(17, 22)), "right_brow"), (list(range(22, 27)), "left_brow")):
@@ -503,8 +503,10 @@ def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) ->
     surface point: in a frontal view that outline lies on the side of the cheeks and jaw, 0.06-0.09
     outer-eye distances outside the template's 3D jaw line (dlib's predictor on our renders said so).
     Each slice is the plane through the point spanned by its outward direction (away from a centre at
-    the height of points 0 and 16) and the depth axis, 1.5 mm thick; the render picks the slice's vertex
-    that projects furthest outwards (``render._contour_landmarks``), i.e. the outline in that view.
+    the height of points 0 and 16) and the depth axis, 1.5 mm thick, reaching 60 mm inwards and forwards
+    (a turned face's far-side outline is its cheek, which a 30 mm forward reach missed) and 40 mm back;
+    the render picks the slice's vertex that projects furthest outwards (``render._contour_landmarks``),
+    i.e. the outline in that view.
     """
     cy = (lm[0, 1] + lm[16, 1]) / 2
     skin = labels == FS.index("skin")
