@@ -41,14 +41,16 @@ def test_jaw_points_lie_on_the_visible_outline(frontal):
 
 
 def test_turned_face_outline_is_the_cheek_contour():
-    # yaw > 0 turns the face to the image right: the far side's outline follows the occluding contour,
-    # with face pixels just inside it and none just outside
+    # yaw > 0 turns the face to the image right: the whole far-side outline (9-16, chin to cheek to
+    # temple) follows the occluding contour, with face pixels just inside it and none just outside, and is
+    # visible there (300-W marks a turned face's visible outline). Slices reaching 30 mm forward stopped
+    # short of the cheek: 13-16 lay 2-5 px inside the face, hidden by it.
     s = render_sample(bare_params(yaw=40.0), size=SIZE, seed=3)
     lm = s["landmarks"]
-    for k in (9, 10, 11, 12):
+    for k in range(9, 17):
         x, y = int(round(lm[k, 0])), int(round(lm[k, 1]))
         assert s["seg"][y, x - 2] in FACE and s["seg"][y, x + 2] not in FACE, k
-    assert not s["landmarks_visible"][15:17].any()  # behind the nose
+    assert s["landmarks_visible"][13:17].all()
 
 
 def test_key_light_follows_the_scene():

@@ -392,10 +392,35 @@ def ibug_nose(v: np.ndarray, lm: np.ndarray) -> np.ndarray:
     mid = v[np.abs(v[:, 0]) < 2 * MM]
     nose = mid[(mid[:, 1] < lm[27, 1]) & (mid[:, 1] > lm[33, 1] + 3 * MM)]
     out[30] = nose[np.argmax(nose[:, 2])]
-    for k, t in ((28, 1 / 3), (29, 2 / 3)):
-        yk = lm[27, 1] + t * (out[30, 1] - lm[27, 1])
-        row = mid[np.abs(mid[:, 1] - yk) < 1 * MM]
-        out[k] = row[np.argmax(row[:, 2])]
+    out[28:30] = _bridge(mid, lm[27], out[30])
+    return out
+
+
+def _front_at(pts: np.ndarray, y: float) -> np.ndarray:
+    """The most anterior of ``pts`` within 1 mm of height ``y`` (metres)."""
+    row = pts[np.abs(pts[:, 1] - y) < 1 * MM]
+    return row[np.argmax(row[:, 2])]
+
+
+def _bridge(mid: np.ndarray, top: np.ndarray, tip: np.ndarray) -> np.ndarray:
+    """Points 28 and 29: the most anterior midline vertices dividing the bridge from ``top`` (27) to ``tip``
+    (30) in equal height steps (2 x 3)."""
+    return np.stack([_front_at(mid, top[1] + t * (tip[1] - top[1])) for t in (1 / 3, 2 / 3)])
+
+
+def nasal_root(v: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """The landmarks with point 27 at iBUG's top of the nose bridge: the nasal root between the eyes, at
+    the height of the upper lids (the mean of 37, 38, 43, 44), on the midline (most anterior vertex,
+    |x| < 2 mm); 28-29 divide the bridge to the tip (30) in equal steps again.
+
+    menpo3d's point 27 sits at the eye-corner line, 2.7 mm lower; dlib's predictor put 27-29 0.03-0.04
+    outer-eye distances higher than our labels (relative to the eyes). The template's deepest midline
+    point (soft-tissue nasion) lies 5 mm higher still, where neither puts it.
+    """
+    out = lm.copy()
+    mid = v[np.abs(v[:, 0]) < 2 * MM]
+    out[27] = _front_at(mid, lm[[37, 38, 43, 44], 1].mean())
+    out[28:30] = _bridge(mid, out[27], lm[30])
     return out
 
 
@@ -430,6 +455,46 @@ def ibug_brows(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return out
 
 
+BROW_REACH = 7 * MM  # the brow strands' length (render._hair_strands): they lean laterally from their roots
+
+
+def brow_tails(v: np.ndarray, lm: np.ndarray, labels: np.ndarray, reach: float = BROW_REACH) -> np.ndarray:
+    """The landmarks with the brows' lateral ends (17, 26) where the drawn brow's strands end, and 18-20 /
+    23-25 spaced between the ends again (as ``ibug_brows``).
+
+    The lateral end is the most lateral vertex (largest ``|x|``) within ``reach`` (metres, the strands'
+    length) of the brow region's lateral end (the mean of its 3 % most lateral vertices): the strands
+    lean outwards from their roots, so the drawn brow ends past its region. The surface recedes there
+    (the temple), so a vertex further out is also deeper; bounding its distance to the roots keeps it
+    near the strand tips' depth, so it moves with them when the head turns and under the blend shapes.
+    ``ibug_brows``' nearest-vertex snap had put the ends within 1 mm of the region's edge, where dlib's
+    predictor put them 0.05-0.07 outer-eye distances further out.
+    """
+    out = lm.copy()
+    for k, cls in ((list(range(17, 22)), "right_brow"), (list(range(22, 27)), "left_brow")):
+        brow = v[labels == FS.index(cls)]
+        ax = np.abs(brow[:, 0])
+        roots = brow[ax >= np.quantile(ax, 0.97)].mean(0)
+        near = v[np.linalg.norm(v - roots, axis=1) < reach]
+        end = k[0] if cls == "right_brow" else k[-1]  # iBUG runs image left to right
+        out[end] = near[np.argmax(np.abs(near[:, 0]))]
+        for i, x in zip(k[1:-1], np.linspace(out[k[0], 0], out[k[-1], 0], 5)[1:-1]):
+            col = brow[np.abs(brow[:, 0] - x) < 2 * MM]
+            if len(col):
+                out[i] = col[np.argmax(col[:, 1])]
+    return out
+
+
+def ibug_landmarks(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(anchors, labels), 68 x 3 each (metres): the landmarks the blend shapes and parts are anchored on
+    (menpo3d's with the nose tip and brows of generator 0.2-0.3: ``ibug_nose``, ``ibug_brows``) and the
+    landmark labels, which also follow the later iBUG conventions (``nasal_root``, ``brow_tails``; the jaw
+    outline is per view, ``jaw_contour_candidates``). Keeping the anchors fixed means a label convention
+    moves labels, not faces."""
+    anchors = ibug_brows(v, ibug_nose(v, lm), labels)
+    return anchors, brow_tails(v, nasal_root(v, anchors), labels)
+
+
 def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Per jaw-outline point (iBUG 0-16): the facial-skin vertices on a slice of the face through it,
     and its outward direction (head frame).
@@ -438,8 +503,10 @@ def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) ->
     surface point: in a frontal view that outline lies on the side of the cheeks and jaw, 0.06-0.09
     outer-eye distances outside the template's 3D jaw line (dlib's predictor on our renders said so).
     Each slice is the plane through the point spanned by its outward direction (away from a centre at
-    the height of points 0 and 16) and the depth axis, 1.5 mm thick; the render picks the slice's vertex
-    that projects furthest outwards (``render._contour_landmarks``), i.e. the outline in that view.
+    the height of points 0 and 16) and the depth axis, 1.5 mm thick, reaching 60 mm inwards and forwards
+    (a turned face's far-side outline is its cheek, which a 30 mm forward reach missed) and 40 mm back;
+    the render picks the slice's vertex that projects furthest outwards (``render._contour_landmarks``),
+    i.e. the outline in that view.
     """
     cy = (lm[0, 1] + lm[16, 1]) / 2
     skin = labels == FS.index("skin")
@@ -451,7 +518,7 @@ def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) ->
         # the outline's ends sit 3 mm lower than menpo3d's points 0 / 16 (dlib: 0.03 outer-eye distances)
         pk = lm[k] - [0, 3 * MM if k in (0, 16) else 0.0, 0]
         d = v - pk
-        sel = skin & (np.abs(d @ t) < 1.5 * MM) & (d @ o > -25 * MM) & (d[:, 2] > -40 * MM) & (d[:, 2] < 30 * MM)
+        sel = skin & (np.abs(d @ t) < 1.5 * MM) & (d @ o > -60 * MM) & (d[:, 2] > -40 * MM) & (d[:, 2] < 60 * MM)
         ids = np.nonzero(sel)[0]
         cands.append(ids.astype(np.int32) if len(ids) else np.array([0], np.int32))
         outs.append(o)
@@ -464,8 +531,8 @@ class HeadModel:
     def __init__(self) -> None:
         v, tris, lm = load_template()
         reg = np.load(REGIONS_PATH)
-        self.lm0 = ibug_brows(v.astype(np.float64), ibug_nose(v.astype(np.float64), lm.astype(np.float64)),
-                                reg["labels"])
+        # landmark labels (lm0; their vertices lm_vid) and the anchors of the blend shapes and parts
+        self.anchors, self.lm0 = ibug_landmarks(v.astype(np.float64), lm.astype(np.float64), reg["labels"])
         self.n_template = len(v)
         self.template_tris = tris
         self.labels = reg["labels"].astype(np.uint8)
@@ -479,7 +546,7 @@ class HeadModel:
         # 2. eye openings: per-vertex lid coordinate v (0 lower lid, 1 upper lid) and push-back depth
         self.eye_vid, self.eye_v, self.eye_push, self.eyeball_c0 = [], [], [], []
         for idx in (range(36, 42), range(42, 48)):
-            e = self.lm0[list(idx)]
+            e = self.anchors[list(idx)]
             inside = points_in_polygon(v64[:, :2], e[:, :2]) & (v64[:, 2] > e[:, 2].min() - 8 * MM)
             vid = np.nonzero(inside)[0]
             up = e[[0, 1, 2, 3]]
@@ -513,8 +580,8 @@ class HeadModel:
         for k, cls in enumerate(("right_eye", "left_eye")):
             add(f"eyeball_{k}", self.eyeball_c0[k] + EYEBALL_RADIUS * sv, st, FS.index(cls), MAT_EYE)
         # mouth interior: a curved dark wall behind the lips, teeth on its upper third
-        cm = self.lm0[[48, 54, 51, 57]].mean(0)
-        half_w = (self.lm0[54, 0] - self.lm0[48, 0]) / 2 + 3 * MM
+        cm = self.anchors[[48, 54, 51, 57]].mean(0)
+        half_w = (self.anchors[54, 0] - self.anchors[48, 0]) / 2 + 3 * MM
         gu, gv = np.meshgrid(np.linspace(-1, 1, 9), np.linspace(-1, 1, 7), indexing="ij")
         mx = cm[0] + gu * half_w
         my = cm[1] + gv * 12 * MM
@@ -543,8 +610,8 @@ class HeadModel:
         from scipy.spatial import cKDTree
 
         fr = v64[v64[:, 2] > 0.0]
-        gx = np.linspace(self.lm0[1, 0] - 4 * MM, self.lm0[15, 0] + 4 * MM, 17)
-        gy = np.linspace(self.lm0[28, 1], self.lm0[8, 1] - 14 * MM, 13)
+        gx = np.linspace(self.anchors[1, 0] - 4 * MM, self.anchors[15, 0] + 4 * MM, 17)
+        gy = np.linspace(self.anchors[28, 1], self.anchors[8, 1] - 14 * MM, 13)
         mxy = np.stack(np.meshgrid(gx, gy, indexing="ij"), -1).reshape(-1, 2)
         _, nn = cKDTree(fr[:, :2]).query(mxy, k=12)
         mzz = fr[nn, 2].max(1).reshape(17, 13)
@@ -553,28 +620,28 @@ class HeadModel:
         self.default_parts = ("eyeball_0", "eyeball_1", "mouth", "skull", "neck")
         self.points0 = np.concatenate(pts).astype(np.float64)
         # 4. blend-shape basis on every point: (N, 3, K)
-        fields = shape_fields(self.points0, self.lm0)
+        fields = shape_fields(self.points0, self.anchors)
         self.basis = np.stack([fields[k] for k in SHAPES], -1).astype(np.float32)
         # eyeball centres follow the fields evaluated at the centre
-        cf = shape_fields(np.array(self.eyeball_c0), self.lm0)
+        cf = shape_fields(np.array(self.eyeball_c0), self.anchors)
         self.eyeball_basis = np.stack([cf[k] for k in SHAPES], -1).astype(np.float32)
         # 5. per-vertex scalars for hair line, beard and skin detail
         tv = v64
-        brow_top = self.lm0[17:27, 1].max()
+        brow_top = self.anchors[17:27, 1].max()
         self.brow_top = float(brow_top)
         self.forehead_h = (tv[:, 1] - brow_top).astype(np.float32)
-        jaw_y = np.interp(tv[:, 0], self.lm0[0:17, 0], self.lm0[0:17, 1])
-        lower = (tv[:, 1] < self.lm0[33, 1] - 2 * MM) & (tv[:, 1] > jaw_y - 25 * MM)
-        lower &= np.abs(tv[:, 0]) < np.abs(self.lm0[[3, 13], 0]).max() + 2 * MM
+        jaw_y = np.interp(tv[:, 0], self.anchors[0:17, 0], self.anchors[0:17, 1])
+        lower = (tv[:, 1] < self.anchors[33, 1] - 2 * MM) & (tv[:, 1] > jaw_y - 25 * MM)
+        lower &= np.abs(tv[:, 0]) < np.abs(self.anchors[[3, 13], 0]).max() + 2 * MM
         self.beard_zone = lower & np.isin(self.labels, [FS.index("skin"), FS.index("neck")])
-        self.moustache_zone = self.beard_zone & (tv[:, 1] > self.lm0[51, 1] - 1 * MM)
+        self.moustache_zone = self.beard_zone & (tv[:, 1] > self.anchors[51, 1] - 1 * MM)
         rng = np.random.default_rng(7)
         k = rng.normal(size=(3, 24, 3)) * np.array([1, 1, 1]) * 300.0
         ph = rng.uniform(0, 2 * np.pi, size=(3, 24))
         self.detail = np.stack([np.sin(tv @ k[i].T + ph[i]).mean(1) for i in range(3)], 1).astype(np.float32)
-        self.cavity_parts = _cavity_parts(tv, self.lm0, self.eye_vid)
+        self.cavity_parts = _cavity_parts(tv, self.anchors, self.eye_vid)
         self.cavity = np.clip(1.0 - self.cavity_parts.sum(1), 0.25, 1.0).astype(np.float32)
-        self.wrinkles, self.freckle_fields, self.red_mask, self.shadow_mask = _skin_maps(tv, self.lm0, brow_top)
+        self.wrinkles, self.freckle_fields, self.red_mask, self.shadow_mask = _skin_maps(tv, self.anchors, brow_top)
         # vertex subsets the per-image skin marks touch (everything else is left alone)
         self.wrinkle_ids = np.nonzero(self.wrinkles > 1e-3)[0]
         self.red_ids = np.nonzero(self.red_mask > 1e-3)[0]
@@ -583,7 +650,7 @@ class HeadModel:
         self.lip_ids = np.nonzero(np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")]))[0]
         self.brow_ids = np.nonzero(np.isin(self.labels, [FS.index("right_brow"), FS.index("left_brow")]))[0]
         # 64 candidate mole sites on the facial skin: (vertex ids within 4 mm, Gaussian weights, sd 1.2 mm)
-        skin_front = np.nonzero((self.labels == FS.index("skin")) & (tv[:, 2] > self.lm0[0, 2]))[0]
+        skin_front = np.nonzero((self.labels == FS.index("skin")) & (tv[:, 2] > self.anchors[0, 2]))[0]
         sites = np.random.default_rng(5).choice(skin_front, 64, replace=False)
         self.mole_sites = []
         for vid in sites:
