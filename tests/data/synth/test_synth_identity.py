@@ -88,3 +88,15 @@ def test_expressions_match_their_action_units():
     assert disgust[upper_lip, 1] > 1e-3  # AU10
     width = lambda x: np.linalg.norm(x[48] - x[54])  # noqa: E731
     assert width(lm + fear) > width(lm) + 3e-3  # AU20: lips stretched
+
+
+def test_identity_fit_measures_the_anchors_not_the_labels():
+    """A label convention (27 at the upper lids since 0.4.0) must not change who a face is: the
+    anthropometric fit measures the landmarks the blend shapes are anchored on."""
+    from casestudies.data.synth.geometry import MM, head_model
+    from casestudies.data.synth.identity import _landmark_basis
+
+    head = head_model()
+    lm = _landmark_basis()[0]
+    assert np.abs(lm - head.anchors).max() < 1.2 * MM  # (snapped to the nearest vertex)
+    assert np.linalg.norm(head.lm0[27] - head.anchors[27]) > 2 * MM  # the label moved, the anchor did not

@@ -103,10 +103,16 @@ def _measure(lm: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def _landmark_basis() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(neutral landmarks 68x3, their mode displacements 68x3xK for the fit modes, the mode indices)."""
+    """(neutral landmarks 68x3, their mode displacements 68x3xK for the fit modes, the mode indices).
+
+    The measurements are taken on the landmarks the blend shapes are anchored on (``HeadModel.anchors``),
+    not on the labels, so a change of label convention (e.g. point 27 moved to the upper-lid height)
+    leaves the identities' faces as they were."""
     head = head_model()
+    v = head.points0[: head.n_template]
+    vid = np.array([int(np.argmin(((v - a) ** 2).sum(1))) for a in head.anchors])
     idx = np.array([SHAPES.index(k) for k in _LM_MODES])
-    return head.points0[head.lm_vid], head.basis[head.lm_vid][:, :, idx].astype(np.float64), idx
+    return head.points0[vid], head.basis[vid][:, :, idx].astype(np.float64), idx
 
 
 def target_ratios(sex: float, age: float, population: str, z: np.ndarray | None = None) -> np.ndarray:
