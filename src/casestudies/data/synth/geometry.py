@@ -648,7 +648,6 @@ class HeadModel:
         self.shadow_ids = np.nonzero(self.shadow_mask > 1e-3)[0]
         self.beard_ids = np.nonzero(self.beard_zone)[0]
         self.lip_ids = np.nonzero(np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")]))[0]
-        self.brow_ids = np.nonzero(np.isin(self.labels, [FS.index("right_brow"), FS.index("left_brow")]))[0]
         # 64 candidate mole sites on the facial skin: (vertex ids within 4 mm, Gaussian weights, sd 1.2 mm)
         skin_front = np.nonzero((self.labels == FS.index("skin")) & (tv[:, 2] > self.anchors[0, 2]))[0]
         sites = np.random.default_rng(5).choice(skin_front, 64, replace=False)
