@@ -36,6 +36,7 @@ class Piece:
 CAP_VISOR_REACH = 0.06
 CAP_VISOR_DROP = 0.0
 
+
 def accessory_rgb(hue: float, value: float, sat: float = 0.55) -> np.ndarray:
     return np.array(colorsys.hsv_to_rgb(hue % 1.0, sat, value))
 

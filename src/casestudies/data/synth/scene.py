@@ -119,6 +119,7 @@ def scan_albedo() -> np.ndarray:
     ratio = np.clip(col / smooth, 0.35, 1.6)
     ears = np.isin(head.labels, [FS.index("right_ear"), FS.index("left_ear")])
     ratio[ears] = 1.0  # the scan's ears map to unreliable texture
+    ratio[brow_candidates()] = 1.0  # the scan's own brows give way to each identity's (features.py)
     return ratio.astype(np.float32)
 
 
@@ -133,8 +134,7 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     gains = rng.uniform(*CAVITY_GAINS).astype(np.float32)
     shade = np.clip(1.0 - head.cavity_parts @ gains, 0.25, 1.0) * head.ao_shade
     if p["skin_texture"] == "scan":
-        scan = scan_albedo().copy()
-        scan[brow_candidates()] = 1.0  # the scan's own brows give way to the identity's
+        scan = scan_albedo()
         # one scan's detail, broken up by the identity's own blotch pattern (one shared texture read as one person)
         det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
         alb = scan ** (0.5 + float(p["texture_detail"])) * tone * (shade * (1 + np.float32(SKIN_BLOTCH) * det))[:, None]
