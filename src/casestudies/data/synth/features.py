@@ -29,7 +29,7 @@ BROW_HEAD, BROW_HEAD_LEN = 0.85, 0.12  # the brow's medial head: depth kept at t
 
 @dataclass(frozen=True)
 class FeatureLook:
-    """How one identity's brows, irises and lips look (all dimensionless unless named)."""
+    """How one identity's brows and irises look (all dimensionless unless named)."""
 
     brow_thickness: float  # brow height at its medial end, fraction of the template brow's height
     brow_taper: float  # relative loss of height from the medial to the lateral end, 0 .. 0.6
@@ -37,7 +37,6 @@ class FeatureLook:
     iris_diameter_mm: float
     limbal_ring: float  # darkening of the iris rim, 0 none .. 0.7 strong
     iris_tint: tuple[float, float, float]  # per-channel gain on the iris colour
-    lip_tint: tuple[float, float, float]  # per-channel gain on the lips of the scan skin (procedural skin has its own)
 
     @property
     def iris_half_angle_deg(self) -> float:
@@ -58,8 +57,7 @@ def feature_look(p: dict) -> FeatureLook:
     iris = float(np.clip(rng.normal(mu, sd), mu - 2.5 * sd, mu + 2.5 * sd))
     ring = float(rng.uniform(0.15, 0.7))
     itint = tuple(float(v) for v in rng.uniform(0.8, 1.2, 3))
-    ltint = tuple(float(v) for v in rng.uniform([0.85, 0.75, 0.8], [1.1, 1.15, 1.15]))
-    return FeatureLook(thick, taper, dark, iris, ring, itint, ltint)  # type: ignore[arg-type]
+    return FeatureLook(thick, taper, dark, iris, ring, itint)  # type: ignore[arg-type]
 
 
 @functools.lru_cache(maxsize=1)

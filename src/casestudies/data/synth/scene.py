@@ -123,6 +123,52 @@ def scan_albedo() -> np.ndarray:
     return ratio.astype(np.float32)
 
 
+SCAN_TURNS = 8  # rigid turns of the scan's skin detail mixed per identity (scan_detail)
+SCAN_TURN_DEG = (25.0, 8.0)  # largest turn about the vertical / horizontal axis, degrees
+SCAN_FEATURE_SD_MM = (7.0, 7.0, 6.0)  # Gaussian fade radius about the eye, lip and lower-nose landmarks
+
+
+@functools.lru_cache(maxsize=1)
+def scan_detail_bank() -> np.ndarray:
+    """SCAN_TURNS x N x 3 log skin detail: ``scan_albedo`` with the scan's eyes, lips and nostrils faded
+    out (one person's features read as that person), resampled at rigid turns of the face about the skull
+    centre (nearest template vertex) and faded there again, so each copy puts the same skin statistics
+    in new places and no copy paints the features."""
+    from scipy.spatial import cKDTree
+
+    head = head_model()
+    v = head.points0[: head.n_template].astype(np.float64)
+    lm = head.lm0
+    m = np.zeros(len(v))
+    for pts, sd in zip((range(36, 48), range(48, 68), range(30, 36)), SCAN_FEATURE_SD_MM):
+        dmin = np.sqrt(((v[:, None] - lm[list(pts)][None]) ** 2).sum(-1).min(1))
+        m = np.maximum(m, np.exp(-0.5 * (dmin / (sd * 1e-3)) ** 2))
+    logd = np.log(scan_albedo()) * (1 - m)[:, None]
+    tree = cKDTree(v)
+    rng = np.random.default_rng(0x5CA)
+    bank = [logd]
+    c = head.skull_c
+    for _ in range(SCAN_TURNS - 1):
+        a, b = np.radians(rng.uniform(-1, 1, 2) * SCAN_TURN_DEG)
+        ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
+        _, nn = tree.query((v - c) @ (rx @ ry).T + c)
+        bank.append(logd[nn] * (1 - m)[:, None])  # the features stay clean after the turn too
+    return np.stack(bank).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def scan_detail(identity_seed: int) -> np.ndarray:
+    """The scan's skin detail (N x 3, mean ~1) in one identity's arrangement: the turned copies of
+    ``scan_detail_bank`` mixed in log space with unit-norm weights from ``identity_seed``, so every identity
+    has photographic skin statistics but its own pattern (one shared pattern reads as one person)."""
+    bank = scan_detail_bank()
+    w = _unit(np.random.default_rng([identity_seed, 0x5CB]).normal(0, 1, len(bank))).astype(np.float32)
+    out = np.exp(np.tensordot(w, bank, 1))
+    out.flags.writeable = False
+    return out
+
+
 def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.ndarray,
                      look: FeatureLook) -> np.ndarray:
     """Skin albedo per template vertex, with lips, brows (where ``labels`` says), eye openings,
@@ -133,21 +179,17 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     rng = np.random.default_rng([int(p["identity_seed"]), 0x5C])
     gains = rng.uniform(*CAVITY_GAINS).astype(np.float32)
     shade = np.clip(1.0 - head.cavity_parts @ gains, 0.25, 1.0) * head.ao_shade
+    td = float(p["texture_detail"])
+    tint = head.tint_base.copy()
+    tint[head.lip_mask] = rng.uniform(*LIP_TINT).astype(np.float32)
+    det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
+    # albedo = tone * (tint * (shade + td * (SKIN_BLOTCH * det - red))) + td * red colour
+    alb = (tone.astype(np.float32)[None] * (tint * (shade[:, None]
+           + td * (np.float32(SKIN_BLOTCH) * det[:, None] - head.skin_red_field)))
+           + td * head.skin_red)
     if p["skin_texture"] == "scan":
-        scan = scan_albedo()
-        # one scan's detail, broken up by the identity's own blotch pattern (one shared texture read as one person)
-        det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
-        alb = scan ** (0.5 + float(p["texture_detail"])) * tone * (shade * (1 + np.float32(SKIN_BLOTCH) * det))[:, None]
-        alb[head.lip_ids] *= np.array(look.lip_tint, np.float32)
-    else:
-        td = float(p["texture_detail"])
-        tint = head.tint_base.copy()
-        tint[head.lip_mask] = rng.uniform(*LIP_TINT).astype(np.float32)
-        det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
-        # albedo = tone * (tint * (shade + td * (SKIN_BLOTCH * det - red))) + td * red colour
-        alb = (tone.astype(np.float32)[None] * (tint * (shade[:, None]
-               + td * (np.float32(SKIN_BLOTCH) * det[:, None] - head.skin_red_field)))
-               + td * head.skin_red)
+        # photographic skin detail in the identity's own arrangement (scan_detail)
+        alb = alb * scan_detail(int(p["identity_seed"])) ** np.float32(0.5 + td)
     alb = _skin_marks(head, p, alb.astype(np.float32))
     for vid, vv in zip(head.eye_vid, head.eye_v):
         # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
