@@ -1,5 +1,5 @@
 """Per-identity appearance of the facial features: brow thickness, taper and colour, iris size and
-limbal ring, lip colour.
+limbal ring (lip colour is the albedo's, ``scene.LIP_TINT``).
 
 A face embedding trained on real photos reads faces that share one brow and one iris as fewer people:
 per-identity brows took dlib's look-alike share of different faces from 0.29 to 0.21, irises of their

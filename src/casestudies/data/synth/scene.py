@@ -63,7 +63,7 @@ class Scene:
     hair_rgb: np.ndarray
     has_hair: bool
     blink: float
-    look: FeatureLook  # the identity's brows, irises and lips
+    look: FeatureLook  # the identity's brows and irises
 
 
 SKIN_BLOTCH = 0.035  # sd of the identity's blotch pattern in the albedo, at texture_detail 1
