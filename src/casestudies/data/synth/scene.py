@@ -97,7 +97,8 @@ def scan_albedo() -> np.ndarray:
     """Photographic skin detail per template vertex from the james scan texture (N x 3, mean ~1).
 
     The scan's texture has its capture lighting baked in; dividing by a mesh-smoothed copy (about
-    2 cm across) keeps pores, blemishes, brows, lashes and lip colour and drops the shading.
+    2 cm across) keeps pores, blemishes, lashes and lip colour and drops the shading. The scan's brows
+    and ears are blanked here; its eyes, lips and nostrils are faded in ``scan_detail_bank``.
     """
     import scipy.sparse as sp
 
@@ -157,7 +158,7 @@ def scan_detail_bank() -> np.ndarray:
     return np.stack(bank).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=8)  # 0.6 MiB each; a set draws a new identity per image
 def scan_detail(identity_seed: int) -> np.ndarray:
     """The scan's skin detail (N x 3, mean ~1) in one identity's arrangement: the turned copies of
     ``scan_detail_bank`` mixed in log space with unit-norm weights from ``identity_seed``, so every identity
