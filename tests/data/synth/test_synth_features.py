@@ -108,3 +108,80 @@ def test_iris_size_and_rim_change_only_the_eyes(monkeypatch):
     near_eyes = cv2.dilate(eyes.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # (anti-aliased lid edges)
     assert diff.any() and not (diff & ~near_eyes).any()
     assert rim["image"][diff].astype(int).sum() < base["image"][diff].astype(int).sum()  # a darker rim
+
+
+def _brow_parts(p: dict, look: features.FeatureLook) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(brow vertex ids, their position along the brow, their depth as a fraction of the brow's height)."""
+    ids, _, along, depth = brow_frame()
+    vids = brow_vertices(look)[0]
+    pos = {int(i): k for k, i in enumerate(ids)}
+    j = np.array([pos[int(i)] for i in vids])
+    height = np.maximum(look.brow_thickness * (1 - look.brow_taper * along[j]), 0.3)
+    return vids, along[j], depth[j] / height
+
+
+def test_brow_coverage_profile():
+    """Hard-edged and plain, a brow is covered everywhere; softness thins its lower edge, not its core;
+    the tail fade thins its lateral end, not its medial one; clumps vary it around the same mean."""
+    p = bare_params()
+    flat = _look(p, brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_tail_fade=0.0, brow_clump=0.0)
+    vids, along, t = _brow_parts(p, flat)
+    assert np.allclose(features.brow_coverage(flat, vids), 1.0)
+    soft = dataclasses.replace(flat, brow_softness=0.8)
+    c = features.brow_coverage(soft, vids)
+    core, low = (t > 0.3) & (t < 0.35), t > 0.95
+    assert low.any() and core.any()
+    assert c[low].mean() < 0.35 and c[core].min() > 0.99
+    tail = features.brow_coverage(dataclasses.replace(flat, brow_tail_fade=0.8), vids)
+    assert tail[along > 0.95].mean() < 0.3 and np.allclose(tail[along < 0.45], 1.0)
+    clumpy = features.brow_coverage(dataclasses.replace(flat, brow_clump=0.4), vids)
+    assert clumpy.std() > 0.1 and abs(clumpy.mean() - 1.0) < 0.15 and clumpy.max() <= 1.05
+    # another identity's clump pattern is another pattern
+    other = features.brow_coverage(dataclasses.replace(flat, brow_clump=0.4, brow_clump_angle=1.5), vids)
+    assert np.abs(clumpy - other).mean() > 0.1
+
+
+def test_brow_profile_is_drawn_per_identity():
+    looks = [feature_look(bare_params(identity_seed=k)) for k in range(300)]
+    soft = np.array([lk.brow_softness for lk in looks])
+    tail = np.array([lk.brow_tail_fade for lk in looks])
+    assert features.BROW_SOFTNESS[0] <= soft.min() and soft.max() <= features.BROW_SOFTNESS[1] and soft.std() > 0.15
+    assert tail.min() >= 0 and tail.max() <= features.BROW_TAIL_FADE and tail.std() > 0.15
+
+
+def test_faded_tail_is_lighter_in_the_albedo(monkeypatch):
+    """A dark brow on light skin: with a faded tail its lateral end is lighter than its medial part,
+    and labels stay those of the whole brow."""
+    p = bare_params(brow_density=1.0, skin_tone=0.1, hair_colour=1.0)
+    kw = dict(brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_clump=0.0)
+    out = {}
+    for fade in (0.0, 0.8):
+        monkeypatch.setattr(scene, "feature_look", lambda q, f=fade: _look(q, brow_tail_fade=f, **kw))
+        out[fade] = scene.build_scene(p)
+    vids, along, _ = _brow_parts(p, _look(p, brow_tail_fade=0.8, **kw))
+    lum = {f: sc.albedo[vids].mean(1) for f, sc in out.items()}
+    lateral, medial = along > 0.9, along < 0.3
+    assert lum[0.8][lateral].mean() > lum[0.0][lateral].mean() + 0.1
+    assert np.allclose(lum[0.8][medial], lum[0.0][medial], atol=1e-4)
+    assert (out[0.8].label == out[0.0].label).all()
+
+
+def test_brow_strands_follow_the_coverage(monkeypatch):
+    """Brow strands root where the brow is dense: a faded tail has fewer strands at its lateral end,
+    and the brow fewer in all."""
+    from casestudies.data.synth import render
+
+    p = bare_params(brow_density=1.0)
+    kw = dict(brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_clump=0.0)
+    ids, _, along, _ = brow_frame()
+    x_lateral = np.abs(head_model().points0[ids[along > 0.8], 0]).min()
+    out = {}
+    for fade in (0.0, 0.8):
+        monkeypatch.setattr(scene, "feature_look", lambda q, f=fade: _look(q, brow_tail_fade=f, **kw))
+        sc = scene.build_scene(p)
+        nrm = np.tile(np.float32([0, 0, 1]), (len(sc.pts), 1))
+        strands, labels, _ = render._hair_strands(p, sc, nrm, np.eye(3, dtype=np.float32), np.random.default_rng(0), 128)
+        roots = np.concatenate([st[:, 0] for st in strands])[np.isin(np.concatenate(labels), BROWS)]
+        out[fade] = (len(roots), float((np.abs(roots[:, 0]) >= x_lateral).mean()))
+    assert out[0.8][0] < 0.92 * out[0.0][0]
+    assert out[0.8][1] < 0.6 * out[0.0][1]

@@ -87,7 +87,9 @@ EXPRESSIONS_AU: dict[str, dict[str, float]] = {
     "fear": {"inner_brow_raise": 1.5, "brow_raise": 0.8, "brow_lower": 0.6, "upper_lid_raise": 1.5,
              "lip_stretch": 1.6, "mouth_open": 0.45},  # AU1 + AU2 + AU4 + AU5 + AU20 + AU26
 }
-FEATURE_SD = 1.0  # weight sd of each local feature-shape mode (geometry.FEATURE_MODES)
+# weight sd of each local feature-shape mode (geometry.FEATURE_MODES); 1.25 (0.5.0: 1.0) lowered the
+# look-alike share a little more at equal detection and landmark realism, 1.5 cost NME (docs/generator.md)
+FEATURE_SD = 1.25
 MODE_CAP = 2.0  # no mode beyond twice its unit displacement, whatever knobs and expression add up to
 _LM_MODES = IDENTITY_SHAPES + IDENTITY_MODES  # modes the proportion fit may use
 

@@ -70,7 +70,7 @@ _COMMON = {
     "expression": _even(EXPRESSION_SET),
     "expression_intensity": ("mixture", ((0.55, ("uniform", 0.2, 1.0)), (0.45, ("const", 0.0)))),
     "smile": ("sparse", 0.2, 0, 0.8), "mouth_open": ("sparse", 0.2, 0, 0.8), "blink": ("sparse", 0.12, 0, 1),
-    "brow_raise": ("sparse", 0.15, 0, 0.8), "brow_density": ("uniform", 0.3, 1),
+    "brow_raise": ("sparse", 0.15, 0, 0.8), "brow_density": ("uniform", 0.2, 0.8),
     "glasses": ("choice", {"none": 0.8, "clear": 0.14, "sun": 0.06}),
     "hat": ("choice", {"none": 0.86, "cap": 0.07, "beanie": 0.07}),
     "mask": ("choice", {"none": 0.97, "mask": 0.03}),

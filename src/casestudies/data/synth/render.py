@@ -19,6 +19,7 @@ import numpy as np
 
 from casestudies.data.synth import raster
 from casestudies.data.synth.backgrounds import background, dominant_light, environment_irradiance
+from casestudies.data.synth.features import brow_coverage
 from casestudies.data.synth.geometry import EYEBALL_RADIUS, head_model
 from casestudies.data.synth.hair import hairline_height, scalp_strands, short_strands
 from casestudies.data.synth.knobs import GENERATOR_VERSION, validate_params
@@ -235,9 +236,10 @@ def _hair_strands(p: dict, sc: Scene, nrm: np.ndarray, R32: np.ndarray, rng: np.
     brow_rgb = np.minimum(hair_rgb * 0.9 * sc.look.brow_darkness, skin_rgb(float(p["skin_tone"]), 0.0) * 0.55)
     for cls, sgn in (("right_brow", -1.0), ("left_brow", 1.0)):
         ids = np.nonzero(sc.label[: head.n_template] == FS.index(cls))[0]
-        k = int(len(ids) * 0.4 * float(p["brow_density"]))
-        if k:
-            ids = rng.choice(ids, k)
+        cover = brow_coverage(sc.look, ids).astype(np.float64)
+        k = int(len(ids) * 0.4 * float(p["brow_density"]) * cover.mean()) if len(ids) else 0
+        if k:  # roots where the brow is dense: fewer in a soft edge and a faded tail
+            ids = rng.choice(ids, k, p=cover / cover.sum())
             add(short_strands(tn[ids], nrm[ids] @ R32, np.array([sgn, 0.25, 0.0]), 0.007, rng), cls, brow_rgb)
     if sc.has_hair and float(p["hair_length"]) > 0.005 and sc.hat_line is None:
         # fine strands along the hairline soften its edge, combed up and back

@@ -21,7 +21,13 @@ from casestudies.data.synth.accessories import (
     headphones,
 )
 from casestudies.data.synth.assets import load_scan
-from casestudies.data.synth.features import FeatureLook, brow_candidates, brow_vertices, feature_look
+from casestudies.data.synth.features import (
+    FeatureLook,
+    brow_candidates,
+    brow_coverage,
+    brow_vertices,
+    feature_look,
+)
 from casestudies.data.synth.geometry import MAT_SKIN, HeadModel, head_model
 from casestudies.data.synth.hair import hair_colour, hairline_height
 from casestudies.data.synth.identity import shape_weights
@@ -198,7 +204,8 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     brow = np.nonzero(np.isin(labels, BROW_CLASSES))[0]
     bd = float(p["brow_density"])
     brow_rgb = np.minimum(hair_rgb * look.brow_darkness, tone * 0.6)  # brows darker than the skin
-    alb[brow] = alb[brow] * (1 - 0.9 * bd) + 0.9 * bd * brow_rgb
+    cover = (np.float32(0.9 * bd) * brow_coverage(look, brow))[:, None]
+    alb[brow] = alb[brow] * (1 - cover) + cover * brow_rgb
     return np.clip(alb, 0, 1).astype(np.float32)
 
 
