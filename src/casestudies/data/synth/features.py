@@ -5,8 +5,8 @@
 A face embedding trained on real photos reads faces that share one brow and one iris as fewer people:
 per-identity brows took dlib's look-alike share of different faces from 0.29 to 0.21, irises of their
 own a little further (docs/generator.md, "Generator 0.4.0"); lip colour made no difference. Lighter
-brows with a coverage profile of their own, instead of dark patches of one outline, took it from 0.196
-to about 0.16 at equal detection and landmark realism ("Generator 0.6.0"). Every value here
+brows with a coverage profile of their own, instead of dark patches of one outline, took it from 0.195
+to 0.146 (with wider feature-shape modes) at equal detection and landmark realism ("Generator 0.6.0"). Every value here
 is drawn from an rng seeded by ``identity_seed`` alone (plus sex and age), so it is part of who a face is
 and stays the same under any pose, light, expression and scene.
 
