@@ -38,7 +38,7 @@ HAIR_WIDTH_PX = 0.6
 STRANDS_PER_128 = 1400  # scalp strands at 128 px at full density (scaled with the image size)
 LENS_OPACITY = 0.14
 SHADOW_EXTENT = 0.5  # metres covered by a shadow map
-TONE = 1.4  # midtone contrast of the camera tone curve x^a / (x^a + (1 - x)^a)
+TONE = 1.7  # midtone contrast of the camera tone curve x^a / (x^a + (1 - x)^a); 1.4 in 0.4.0-0.5.0 (docs/generator.md)
 GAMMA = 1.5  # encoding: albedos are linearised by ** GAMMA, renders encoded by ** (1 / GAMMA); 1.5 rather than
 # the physical 2.2 keeps more shading contrast, which the Haar realism check favours (docs/generator.md)
 
