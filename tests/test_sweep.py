@@ -185,3 +185,56 @@ def test_dask_executor_on_local_cluster(tmp_path: Path) -> None:
     assert summary.ok and summary.count("done") == 2, summary.text()
     df = load_records(proj.runs)
     assert sorted(df["params.seed"]) == [0, 1] and df["metrics.test.mse"].notna().all()
+
+
+@pytest.mark.parametrize("failures", [1, 3])
+def test_kernel_start_race_is_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failures: int) -> None:
+    """A kernel that dies before kernel_info (two kernels raced for a port) ran nothing: the run starts
+    a fresh one, up to ``KERNEL_START_TRIES``; past that it is recorded as failed, with the count."""
+    import papermill
+
+    from casestudies import sweep
+
+    root = make_toy_root(tmp_path / "proj", "profiles:\n  tiny:\n    base: {steps: 3}\n")
+    proj = Project.at(root)
+    plan = resolve("toy_case", proj.notebook("toy_case"), proj.params_file("toy_case"), "tiny")
+    spec = sweep.make_specs(plan, proj.runs, proj.root, threads=1)[0]
+    real, calls = papermill.execute_notebook, []
+
+    def flaky(*a, **kw):
+        calls.append(1)
+        if len(calls) <= failures:
+            raise RuntimeError(f"{sweep.KERNEL_START_FAILURE}")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    monkeypatch.setattr(sweep.time, "sleep", lambda s: None)
+    try:
+        out = sweep.execute_run(spec)
+    finally:
+        sweep._drop_kernel()
+    if failures < sweep.KERNEL_START_TRIES:
+        assert out.status == sweep.Status.DONE and len(calls) == failures + 1
+        assert (spec.run_dir / "done").exists()
+    else:
+        assert out.status == sweep.Status.FAILED and len(calls) == sweep.KERNEL_START_TRIES
+        err = json.loads((spec.run_dir / "failed").read_text())
+        assert err["kernel_start_attempts"] == sweep.KERNEL_START_TRIES and not (spec.run_dir / "done").exists()
+
+
+def test_notebook_errors_are_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import papermill
+
+    from casestudies import sweep
+
+    root = make_toy_root(tmp_path / "proj", "profiles:\n  tiny:\n    base: {steps: 3, fail: true}\n")
+    proj = Project.at(root)
+    plan = resolve("toy_case", proj.notebook("toy_case"), proj.params_file("toy_case"), "tiny")
+    spec = sweep.make_specs(plan, proj.runs, proj.root, threads=1)[0]
+    real, calls = papermill.execute_notebook, []
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    try:
+        out = sweep.execute_run(spec)
+    finally:
+        sweep._drop_kernel()
+    assert out.status == sweep.Status.FAILED and len(calls) == 1 and "asked to fail" in out.message

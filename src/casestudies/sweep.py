@@ -53,6 +53,11 @@ from casestudies.threads import thread_env
 KERNEL = "python3"
 CONTEXT_TAG = "injected-run-context"
 KERNEL_RUNS = 20  # runs one kernel executes before a fresh one (bounds what any leak accumulates)
+# A kernel that dies before answering kernel_info ran nothing: jupyter_client picks free ports and
+# releases them before the kernel binds, so two kernels starting at once can collide ("Address already
+# in use"). Such a start is retried with a fresh kernel, up to this many attempts in all.
+KERNEL_START_TRIES = 3
+KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
 
 
 @dataclass(frozen=True)
@@ -244,19 +249,28 @@ def execute_run(spec: RunSpec, blocking: bool = False) -> RunOutcome:
         started, t0 = now_iso(), time.perf_counter()
         error: dict[str, Any] | None = None
         cwd = str(Path(spec.notebook).parent)
-        km = _worker_kernel(spec, cwd) if spec.reuse_kernel else None
-        try:
-            pm.execute_notebook(
-                build_notebook(spec), str(partial), parameters=copy.deepcopy(spec.params),
-                kernel_name=spec.kernel, progress_bar=False, log_output=False,
-                cwd=cwd, execution_timeout=spec.timeout_s,
-                extra_arguments=["--IPKernelApp.log_level=ERROR"], **({"km": km} if km is not None else {}),
-            )
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded, the sweep goes on
-            error = _error_info(exc)
-        finally:
-            if km is not None and error is not None:  # a failed notebook (an error, a timeout mid-cell)
-                _drop_kernel()                          # leaves a kernel that is never reused
+        for attempt in range(1, KERNEL_START_TRIES + 1):
+            km = _worker_kernel(spec, cwd) if spec.reuse_kernel else None
+            error = None
+            try:
+                pm.execute_notebook(
+                    build_notebook(spec), str(partial), parameters=copy.deepcopy(spec.params),
+                    kernel_name=spec.kernel, progress_bar=False, log_output=False,
+                    cwd=cwd, execution_timeout=spec.timeout_s,
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"], **({"km": km} if km is not None else {}),
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure is recorded, the sweep goes on
+                error = _error_info(exc)
+            finally:
+                if km is not None and error is not None:  # a failed notebook (an error, a timeout mid-cell)
+                    _drop_kernel()                          # leaves a kernel that is never reused
+            if error is None or KERNEL_START_FAILURE not in str(error.get("evalue", "")):
+                break
+            if attempt < KERNEL_START_TRIES:
+                partial.unlink(missing_ok=True)
+                time.sleep(0.5 * attempt)
+            else:
+                error["kernel_start_attempts"] = attempt
         wall = time.perf_counter() - t0
         if partial.exists():
             os.replace(partial, run_dir / NOTEBOOK)
