@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from casestudies.data.synth.geometry import HeadModel, head_model
+from casestudies.data.synth.geometry import HeadModel, _smoothstep, head_model
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 EYEBALL_RADIUS_MM = 12.0
@@ -131,27 +131,29 @@ def brow_coverage(look: FeatureLook, vids: np.ndarray) -> np.ndarray:
     ``brow_tail_fade`` at the lateral end (over the lateral half), times ``1 + brow_clump x`` a 2 mm
     noise pattern (clipped to +-1.5 sd). The albedo's brow tint and the number of brow strands scale
     with it; the brow's label does not. Vertices outside ``brow_frame`` get 1."""
-    ids, _, along, depth = brow_frame()
-    head = head_model()
-    pos = np.full(head.n_template, -1)
-    pos[ids] = np.arange(len(ids))
-    j = pos[vids]
+    _, _, along, depth = brow_frame()
+    j = _brow_frame_index()[vids]
     al = np.where(j >= 0, along[np.maximum(j, 0)], 0.5)
     dp = np.where(j >= 0, depth[np.maximum(j, 0)], 0.5)
     height = np.maximum(look.brow_thickness * (1 - look.brow_taper * al), 0.3)
     t = np.clip(dp / height, 0, 1)
     soft = look.brow_softness
-    w = (1 - soft * _smooth(0.35, 1.0, t)) * (1 - 0.5 * soft * (1 - _smooth(0.0, 0.3, t)))
-    w = w * (1 - look.brow_tail_fade * _smooth(0.45, 1.0, al))
-    fields = head.freckle_fields[:, vids]
+    w = (1 - soft * _smoothstep(0.35, 1.0, t)) * (1 - 0.5 * soft * (1 - _smoothstep(0.0, 0.3, t)))
+    w = w * (1 - look.brow_tail_fade * _smoothstep(0.45, 1.0, al))
+    fields = head_model().freckle_fields[:, vids]
     cells = np.cos(look.brow_clump_angle) * fields[0] + np.sin(look.brow_clump_angle) * fields[1]
     w = w * (1 + look.brow_clump * np.clip(cells, -1.5, 1.5))
     return np.where(j >= 0, np.clip(w, 0, 1.05), 1.0).astype(np.float32)
 
 
-def _smooth(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
-    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
+@functools.lru_cache(maxsize=1)
+def _brow_frame_index() -> np.ndarray:
+    """Per template vertex, its row in ``brow_frame`` (-1 outside it)."""
+    ids = brow_frame()[0]
+    pos = np.full(head_model().n_template, -1)
+    pos[ids] = np.arange(len(ids))
+    pos.flags.writeable = False
+    return pos
 
 
 def brow_candidates() -> np.ndarray:
