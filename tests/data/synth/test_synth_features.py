@@ -50,7 +50,7 @@ def test_brow_keeps_the_template_upper_edge():
     lower edge only, and the template brow's landmark vertices stay labelled brow."""
     head = head_model()
     ids, _, along, depth = brow_frame()
-    assert depth.min() == 0.0 and along.min() == 0.0 and along.max() == 1.0
+    assert depth.min() == 0.0 and along.min() < 0.01 and along.max() <= 1.0
     p = bare_params()
     thin, thick = (set(brow_vertices(_look(p, brow_thickness=t, brow_taper=0.0))[0]) for t in (0.35, 1.35))
     assert thin < thick
@@ -124,7 +124,8 @@ def test_brow_coverage_profile():
     """Hard-edged and plain, a brow is covered everywhere; softness thins its lower edge, not its core;
     the tail fade thins its lateral end, not its medial one; clumps vary it around the same mean."""
     p = bare_params()
-    flat = _look(p, brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_tail_fade=0.0, brow_clump=0.0)
+    flat = _look(p, brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_tail_fade=0.0, brow_clump=0.0,
+                 brow_head_fade=0.0)
     vids, along, t = _brow_parts(p, flat)
     assert np.allclose(features.brow_coverage(flat, vids), 1.0)
     soft = dataclasses.replace(flat, brow_softness=0.8)
@@ -134,6 +135,9 @@ def test_brow_coverage_profile():
     assert c[low].mean() < 0.35 and c[core].min() > 0.99
     tail = features.brow_coverage(dataclasses.replace(flat, brow_tail_fade=0.8), vids)
     assert tail[along > 0.95].mean() < 0.3 and np.allclose(tail[along < 0.45], 1.0)
+    # the head fade thins the medial end (real brow heads are sparse), not the body
+    head = features.brow_coverage(dataclasses.replace(flat, brow_head_fade=0.8), vids)
+    assert head[along < 0.03].mean() < 0.35 and np.allclose(head[along > features.BROW_HEAD_FADE_LEN], 1.0)
     clumpy = features.brow_coverage(dataclasses.replace(flat, brow_clump=0.4), vids)
     assert clumpy.std() > 0.1 and abs(clumpy.mean() - 1.0) < 0.15 and clumpy.max() <= 1.05
     # another identity's clump pattern is another pattern
@@ -147,13 +151,16 @@ def test_brow_profile_is_drawn_per_identity():
     tail = np.array([lk.brow_tail_fade for lk in looks])
     assert features.BROW_SOFTNESS[0] <= soft.min() and soft.max() <= features.BROW_SOFTNESS[1] and soft.std() > 0.15
     assert tail.min() >= 0 and tail.max() <= features.BROW_TAIL_FADE and tail.std() > 0.15
+    head = np.array([lk.brow_head_fade for lk in looks])
+    lo, hi = features.BROW_HEAD_FADE
+    assert lo <= head.min() and head.max() <= hi and head.std() > 0.12
 
 
 def test_faded_tail_is_lighter_in_the_albedo(monkeypatch):
     """A dark brow on light skin: with a faded tail its lateral end is lighter than its medial part,
     and labels stay those of the whole brow."""
     p = bare_params(brow_density=1.0, skin_tone=0.1, hair_colour=1.0)
-    kw = dict(brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_clump=0.0)
+    kw = dict(brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_clump=0.0, brow_head_fade=0.0)
     out = {}
     for fade in (0.0, 0.8):
         monkeypatch.setattr(scene, "feature_look", lambda q, f=fade: _look(q, brow_tail_fade=f, **kw))
@@ -172,7 +179,7 @@ def test_brow_strands_follow_the_coverage(monkeypatch):
     from casestudies.data.synth import render
 
     p = bare_params(brow_density=1.0)
-    kw = dict(brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_clump=0.0)
+    kw = dict(brow_thickness=1.0, brow_taper=0.0, brow_softness=0.0, brow_clump=0.0, brow_head_fade=0.0)
     ids, _, along, _ = brow_frame()
     x_lateral = np.abs(head_model().points0[ids[along > 0.8], 0]).min()
     out = {}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from casestudies.data.synth.geometry import HeadModel, _smoothstep, head_model
+from casestudies.data.synth.geometry import BROW_MEDIAL_X, HeadModel, _smoothstep, brow_lateral_x, head_model
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 EYEBALL_RADIUS_MM = 12.0
@@ -34,6 +34,8 @@ BROW_DARKNESS = (0.8, 0.17)  # brow colour = hair colour x darkness: mean, sd (0
 BROW_SOFTNESS = (0.1, 0.9)  # range of brow_softness (uniform per identity)
 BROW_TAIL_FADE = 0.8  # brow_tail_fade is uniform in [0, this]
 BROW_CLUMP = 0.4  # brow_clump is uniform in [0, this]
+BROW_HEAD_FADE = (0.3, 0.9)  # range of brow_head_fade (uniform per identity)
+BROW_HEAD_FADE_LEN = 0.3  # the medial head fades in over this fraction of the brow's length
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class FeatureLook:
     brow_tail_fade: float = 0.0  # coverage lost at the lateral end, fading in over the lateral half, 0 .. 0.8
     brow_clump: float = 0.0  # relative contrast of the hair-clump pattern over the brow, 0 .. 0.4
     brow_clump_angle: float = 0.0  # which clump pattern (radians: mixes two fixed 2 mm noise fields)
+    brow_head_fade: float = 0.0  # coverage lost at the medial end, fading in over BROW_HEAD_FADE_LEN, 0 .. 0.9
 
     @property
     def iris_half_angle_deg(self) -> float:
@@ -72,8 +75,9 @@ def feature_look(p: dict) -> FeatureLook:
     itint = tuple(float(v) for v in rng.uniform(0.8, 1.2, 3))
     soft = float(rng.uniform(*BROW_SOFTNESS))
     tail, clump = float(rng.uniform(0, BROW_TAIL_FADE)), float(rng.uniform(0, BROW_CLUMP))
+    angle = float(rng.uniform(0, 2 * np.pi))
     return FeatureLook(thick, taper, dark, iris, ring, itint,  # type: ignore[arg-type]
-                       soft, tail, clump, float(rng.uniform(0, 2 * np.pi)))
+                       soft, tail, clump, angle, float(rng.uniform(*BROW_HEAD_FADE)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,11 +87,14 @@ def brow_frame() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
     Built from the template's brow regions: per side, the upper and lower edge heights are read off the
     brow vertices in 8 bins along x and interpolated; candidates are the brow vertices and the facial
-    skin up to ``BROW_MARGIN_MM`` below the lower edge.
+    skin up to ``BROW_MARGIN_MM`` below the lower edge, and the brow reaches medially to
+    ``geometry.BROW_MEDIAL_X`` from the midline (with the medial bin's edges), where real brows start,
+    and both brows laterally as far as the longer one (``geometry.brow_lateral_x``).
     """
     head: HeadModel = head_model()
     v = head.points0[: head.n_template]
     ids_all, lab_all, along_all, depth_all = [], [], [], []
+    reach = brow_lateral_x(v, head.labels)
     for cls in ("right_brow", "left_brow"):
         c = FS.index(cls)
         bv = v[head.labels == c]
@@ -97,6 +104,11 @@ def brow_frame() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         mids = 0.5 * (edges[:-1] + edges[1:])
         top = np.array([bv[(ax >= a) & (ax <= b), 1].max() for a, b in zip(edges[:-1], edges[1:])])
         bot = np.array([bv[(ax >= a) & (ax <= b), 1].min() for a, b in zip(edges[:-1], edges[1:])])
+        # medially the brow keeps its medial bin's edges; laterally (the shorter side's tail) it goes on
+        # along its last two bins' slope
+        mids, top, bot = (np.r_[a[:-1], a[-1] + (a[-1] - a[-2]) / (mids[-1] - mids[-2]) * (reach + 1e-3 - mids[-1])]
+                          for a in (mids, top, bot))
+        lo, hi = min(lo, BROW_MEDIAL_X), reach
         side = np.sign(bv[:, 0].mean())
         x = np.abs(v[:, 0])
         y_top, y_bot = np.interp(x, mids, top), np.interp(x, mids, bot)
@@ -140,6 +152,7 @@ def brow_coverage(look: FeatureLook, vids: np.ndarray) -> np.ndarray:
     soft = look.brow_softness
     w = (1 - soft * _smoothstep(0.35, 1.0, t)) * (1 - 0.5 * soft * (1 - _smoothstep(0.0, 0.3, t)))
     w = w * (1 - look.brow_tail_fade * _smoothstep(0.45, 1.0, al))
+    w = w * (1 - look.brow_head_fade * (1 - _smoothstep(0.0, BROW_HEAD_FADE_LEN, al)))
     fields = head_model().freckle_fields[:, vids]
     cells = np.cos(look.brow_clump_angle) * fields[0] + np.sin(look.brow_clump_angle) * fields[1]
     w = w * (1 + look.brow_clump * np.clip(cells, -1.5, 1.5))

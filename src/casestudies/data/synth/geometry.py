@@ -456,11 +456,28 @@ def ibug_brows(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 BROW_REACH = 7 * MM  # the brow strands' length (render._hair_strands): they lean laterally from their roots
+# |x| of the brows' medial ends (metres): the 300-W mean shape's brows start 24 mm apart at our outer-eye
+# distance (the template's brow regions start 34 mm apart, 20 / 15 mm off the midline, asymmetrically);
+# the drawn brow (features.brow_frame) reaches it and points 21 / 22 sit on it
+BROW_MEDIAL_X = 12 * MM
+
+
+def brow_lateral_x(v: np.ndarray, labels: np.ndarray) -> float:
+    """How far (|x|, metres) the drawn brows reach laterally: as far as the longer of the template's two
+    brow regions (the left one stops 6 mm short of the right)."""
+    return float(max(np.abs(v[labels == FS.index(c), 0]).max() for c in ("right_brow", "left_brow")))
+
+
+def _front_near(v: np.ndarray, x: float, y: float) -> np.ndarray:
+    """The most anterior vertex within 0.75 mm in x and 1.5 mm in y of (``x``, ``y``), metres."""
+    row = v[(np.abs(v[:, 0] - x) < 0.75 * MM) & (np.abs(v[:, 1] - y) < 1.5 * MM)]
+    return row[np.argmax(row[:, 2])]
 
 
 def brow_tails(v: np.ndarray, lm: np.ndarray, labels: np.ndarray, reach: float = BROW_REACH) -> np.ndarray:
-    """The landmarks with the brows' lateral ends (17, 26) where the drawn brow's strands end, and 18-20 /
-    23-25 spaced between the ends again (as ``ibug_brows``).
+    """The landmarks with the brows' lateral ends (17, 26) where the drawn brow's strands end, the medial
+    ends (21, 22) at the drawn brow's medial head, and 18-20 / 23-25 spaced between the ends again (as
+    ``ibug_brows``).
 
     The lateral end is the most lateral vertex (largest ``|x|``) within ``reach`` (metres, the strands'
     length) of the brow region's lateral end (the mean of its 3 % most lateral vertices): the strands
@@ -468,20 +485,52 @@ def brow_tails(v: np.ndarray, lm: np.ndarray, labels: np.ndarray, reach: float =
     (the temple), so a vertex further out is also deeper; bounding its distance to the roots keeps it
     near the strand tips' depth, so it moves with them when the head turns and under the blend shapes.
     ``ibug_brows``' nearest-vertex snap had put the ends within 1 mm of the region's edge, where dlib's
-    predictor put them 0.05-0.07 outer-eye distances further out.
+    predictor put them 0.05-0.07 outer-eye distances further out. The shorter (left) brow's roots are
+    moved out along its tail to the longer one's reach (``brow_lateral_x``). The medial end is the most
+    anterior vertex near ``BROW_MEDIAL_X`` from the midline at the height of the region's medial end
+    (the mean of its 3 % most medial vertices).
     """
     out = lm.copy()
+    lateral_x = brow_lateral_x(v, labels)
     for k, cls in ((list(range(17, 22)), "right_brow"), (list(range(22, 27)), "left_brow")):
         brow = v[labels == FS.index(cls)]
         ax = np.abs(brow[:, 0])
+        sgn = np.sign(brow[:, 0].mean())
         roots = brow[ax >= np.quantile(ax, 0.97)].mean(0)
+        ext = lateral_x - ax.max()
+        if ext > 0:  # the shorter brow's tail goes on (features.brow_frame): its roots move out along it
+            tail = brow[ax >= np.quantile(ax, 0.85)]
+            slope = np.polyfit(np.abs(tail[:, 0]), tail[:, 1], 1)[0]
+            roots = _front_near(v, roots[0] + sgn * ext, roots[1] + slope * ext)
         near = v[np.linalg.norm(v - roots, axis=1) < reach]
-        end = k[0] if cls == "right_brow" else k[-1]  # iBUG runs image left to right
+        end, head = (k[0], k[-1]) if cls == "right_brow" else (k[-1], k[0])  # iBUG runs image left to right
         out[end] = near[np.argmax(np.abs(near[:, 0]))]
+        medial = brow[ax <= np.quantile(ax, 0.03)].mean(0)
+        out[head] = _front_near(v, sgn * BROW_MEDIAL_X, medial[1])
         for i, x in zip(k[1:-1], np.linspace(out[k[0], 0], out[k[-1], 0], 5)[1:-1]):
             col = brow[np.abs(brow[:, 0] - x) < 2 * MM]
             if len(col):
                 out[i] = col[np.argmax(col[:, 1])]
+    return out
+
+
+NOSTRIL_WIDTH = 0.8  # points 31 / 35 at this fraction of the template's offset from 33 (ibug_nostrils)
+
+
+def ibug_nostrils(v: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """The landmarks with the lower nose (31-35) at iBUG's nostril outline: 31 and 35 where the nostrils
+    end laterally on the nose's lower edge, 32 and 34 halfway between them and the subnasale (33).
+
+    menpo3d puts 31 / 35 at the alar wings, 33 mm apart (near the widest alar width, al-al 35 mm);
+    the 300-W outline ends at the nostrils' lateral ends, where dlib's predictor put them on our renders
+    (0.04 outer-eye distances, 3.4 mm, nearer the midline each, and 32 / 34 likewise). Each moved point is
+    the most anterior vertex near its new x at the template point's height.
+    """
+    out = lm.copy()
+    for a, b in ((31, 32), (35, 34)):
+        x = lm[33, 0] + NOSTRIL_WIDTH * (lm[a, 0] - lm[33, 0])
+        out[a] = _front_near(v, x, lm[a, 1])
+        out[b] = _front_near(v, (x + lm[33, 0]) / 2, lm[b, 1])
     return out
 
 
@@ -492,7 +541,7 @@ def ibug_landmarks(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> tuple[n
     outline is per view, ``jaw_contour_candidates``). Keeping the anchors fixed means a label convention
     moves labels, not faces."""
     anchors = ibug_brows(v, ibug_nose(v, lm), labels)
-    return anchors, brow_tails(v, nasal_root(v, anchors), labels)
+    return anchors, ibug_nostrils(v, brow_tails(v, nasal_root(v, anchors), labels))
 
 
 def jaw_contour_candidates(v: np.ndarray, lm: np.ndarray, labels: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
