@@ -9,13 +9,16 @@ from casestudies.data.synth.features import brow_frame
 from casestudies.data.synth.geometry import (
     BROW_MEDIAL_X,
     BROW_REACH,
+    FEATURE_FIELD_MODES,
+    FEATURE_FIELD_PEAK,
+    FEATURE_FIELD_REGIONS,
     FEATURE_MODES,
     MM,
     NOSTRIL_WIDTH,
     SHAPES,
     head_model,
 )
-from casestudies.data.synth.identity import identity_weights
+from casestudies.data.synth.identity import FEATURE_FIELD_SD, identity_weights
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 
@@ -171,3 +174,25 @@ def test_identities_differ_in_feature_shape():
     b = identity_weights(2, 0.5, 30.0, "european")[idx]
     assert np.abs(a - b).max() > 0.3
     assert not identity_weights(1, 0.5, 30.0, "european", 0.0)[idx].any()  # individuality 0: the mean face
+
+
+def test_feature_fields_stay_on_their_feature():
+    """Each feature field moves its own feature (up to its peak) and leaves the rest of the face alone,
+    mirror-symmetrically; identities draw their own weights, individuality 0 none."""
+    head = head_model()
+    v = head.points0[: head.n_template]
+    a = head.anchors
+    centres = {"eyes": [a[36:42].mean(0), a[42:48].mean(0)], "nose": [(a[30] + a[33]) / 2, a[28]],
+               "mouth": [a[[48, 54, 51, 57]].mean(0)]}
+    dist = {r: np.min([np.linalg.norm(v - c, axis=1) for c in cs], axis=0) for r, cs in centres.items()}
+    for mode, region in zip(FEATURE_FIELD_MODES, FEATURE_FIELD_REGIONS):
+        d = np.linalg.norm(head.basis[: head.n_template, :, SHAPES.index(mode)], axis=1)
+        near, far = d[dist[region] < 8 * MM], d[dist[region] > 40 * MM]
+        assert 0.4 * FEATURE_FIELD_PEAK < near.max() <= 1.001 * FEATURE_FIELD_PEAK, mode
+        assert far.max() < 0.01 * FEATURE_FIELD_PEAK, mode
+        m = head.basis[head.lm_vid, :, SHAPES.index(mode)]  # mirror pairs of landmarks move as mirror images
+        assert np.allclose(m[36, 1:], m[45, 1:], atol=2e-4) and abs(m[36, 0] + m[45, 0]) < 2e-4, mode
+    idx = [SHAPES.index(k) for k in FEATURE_FIELD_MODES]
+    w = np.array([identity_weights(k, 0.5, 30.0, "european")[idx] for k in range(200)])
+    assert abs(w.std() - FEATURE_FIELD_SD) < 0.15 * FEATURE_FIELD_SD
+    assert not identity_weights(1, 0.5, 30.0, "european", 0.0)[idx].any()

@@ -34,7 +34,7 @@ BROW_DARKNESS = (0.8, 0.17)  # brow colour = hair colour x darkness: mean, sd (0
 BROW_SOFTNESS = (0.1, 0.9)  # range of brow_softness (uniform per identity)
 BROW_TAIL_FADE = 0.8  # brow_tail_fade is uniform in [0, this]
 BROW_CLUMP = 0.4  # brow_clump is uniform in [0, this]
-BROW_HEAD_FADE = (0.3, 0.9)  # range of brow_head_fade (uniform per identity)
+BROW_HEAD_FADE = (0.5, 1.0)  # range of brow_head_fade (uniform per identity; 0.7.0: 0.3-0.9)
 BROW_HEAD_FADE_LEN = 0.3  # the medial head fades in over this fraction of the brow's length
 
 
@@ -52,7 +52,7 @@ class FeatureLook:
     brow_tail_fade: float = 0.0  # coverage lost at the lateral end, fading in over the lateral half, 0 .. 0.8
     brow_clump: float = 0.0  # relative contrast of the hair-clump pattern over the brow, 0 .. 0.4
     brow_clump_angle: float = 0.0  # which clump pattern (radians: mixes two fixed 2 mm noise fields)
-    brow_head_fade: float = 0.0  # coverage lost at the medial end, fading in over BROW_HEAD_FADE_LEN, 0 .. 0.9
+    brow_head_fade: float = 0.0  # coverage lost at the medial end, fading in over BROW_HEAD_FADE_LEN, 0 .. 1
 
     @property
     def iris_half_angle_deg(self) -> float:

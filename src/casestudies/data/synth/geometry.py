@@ -36,7 +36,12 @@ EXPRESSION_MODES = ("inner_brow_raise", "brow_lower", "upper_lid_raise", "cheek_
 # local shape of the features (identity space, drawn per identity): what smooth fields and proportions miss
 FEATURE_MODES = ("eye_size", "canthal_tilt", "eye_depth", "brow_arch", "brow_tilt", "nose_bridge", "nose_tip_up",
                  "upper_lip", "lip_protrusion", "mouth_height", "chin_width", "cheekbone")
-SHAPES = IDENTITY_SHAPES + EXPRESSION_SHAPES + IDENTITY_MODES + INDIVIDUAL_MODES + EXPRESSION_MODES + FEATURE_MODES
+# random smooth fields confined to one feature each (eyes, nose, mouth): fine feature shape per identity
+# (0.8.0; the feature modes and the face-wide individual fields leave the features' fine form shared)
+FEATURE_FIELD_REGIONS = ("eyes",) * 4 + ("nose",) * 4 + ("mouth",) * 4
+FEATURE_FIELD_MODES = tuple(f"feature_field_{k:02d}" for k in range(len(FEATURE_FIELD_REGIONS)))
+SHAPES = (IDENTITY_SHAPES + EXPRESSION_SHAPES + IDENTITY_MODES + INDIVIDUAL_MODES + EXPRESSION_MODES + FEATURE_MODES
+          + FEATURE_FIELD_MODES)
 
 
 def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
@@ -140,6 +145,43 @@ def shape_fields(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
     out.update(_individual_fields(p, face * neck_fade))
     out.update(_expression_fields(p, lm))
     out.update(_feature_fields(p, lm, face * neck_fade))
+    out.update(_feature_field_bank(p, lm))
+    return out
+
+
+FEATURE_FIELD_PEAK = 1.5 * MM  # each feature field's largest displacement at unit weight
+FEATURE_FIELD_WAVE = (0.02, 0.035)  # wavelength range (metres)
+
+
+def _feature_field_bank(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
+    """Random smooth displacement fields (20-35 mm waves, mirror-symmetric) each confined to one feature
+    by a Gaussian window (eyes: both eyes, sd 9 mm; nose: about the tip and base, 10 mm, and the bridge,
+    8 mm; mouth: 11 mm), scaled so that its largest displacement on the template's vertices is
+    ``FEATURE_FIELD_PEAK`` at unit weight (whatever the points ``p``)."""
+    rng = np.random.default_rng(2025)
+
+    def window(q: np.ndarray, region: str) -> np.ndarray:
+        if region == "eyes":
+            return np.maximum(_gauss(q, lm[36:42].mean(0), 9 * MM), _gauss(q, lm[42:48].mean(0), 9 * MM))
+        if region == "nose":
+            return np.maximum(_gauss(q, (lm[30] + lm[33]) / 2, 10 * MM), _gauss(q, lm[28], 8 * MM))
+        return _gauss(q, lm[[48, 54, 51, 57]].mean(0), 11 * MM)
+
+    template = load_template()[0].astype(np.float64)
+    out: dict[str, np.ndarray] = {}
+    for name, region in zip(FEATURE_FIELD_MODES, FEATURE_FIELD_REGIONS):
+        lam = rng.uniform(*FEATURE_FIELD_WAVE)
+        kv = _unit_rows(rng.normal(size=(6, 3))) * (2 * np.pi / lam)
+        ph = rng.uniform(0, 2 * np.pi, 6)
+        amp = rng.normal(size=(6, 3)) * np.array([1.0, 1.0, 1.3])
+
+        def field(q: np.ndarray, kv=kv, ph=ph, amp=amp, region=region) -> np.ndarray:
+            sym = (np.sin(q @ kv.T + ph) @ amp + (np.sin((q * [-1, 1, 1]) @ kv.T + ph) @ amp) * [-1, 1, 1]) / 2
+            return sym * window(q, region)[:, None]
+
+        f = field(p)
+        fg = field(template)
+        out[name] = f * (FEATURE_FIELD_PEAK / np.linalg.norm(fg, axis=1).max())
     return out
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from casestudies.data.synth.geometry import (
     EXPRESSION_MODES,
+    FEATURE_FIELD_MODES,
     FEATURE_MODES,
     IDENTITY_MODES,
     IDENTITY_SHAPES,
@@ -87,9 +88,12 @@ EXPRESSIONS_AU: dict[str, dict[str, float]] = {
     "fear": {"inner_brow_raise": 1.5, "brow_raise": 0.8, "brow_lower": 0.6, "upper_lid_raise": 1.5,
              "lip_stretch": 1.6, "mouth_open": 0.45},  # AU1 + AU2 + AU4 + AU5 + AU20 + AU26
 }
-# weight sd of each local feature-shape mode (geometry.FEATURE_MODES); 1.25 (0.5.0: 1.0) lowered the
-# look-alike share a little more at equal detection and landmark realism, 1.5 cost NME (docs/generator.md)
-FEATURE_SD = 1.25
+# weight sd of each local feature-shape mode (geometry.FEATURE_MODES): 1.0 in 0.5.0, 1.25 in 0.6.0, 1.5
+# since 0.8.0 (the label conventions of 0.7.0 left the NME room for it; docs/generator.md)
+FEATURE_SD = 1.5
+# weight sd of each feature field (geometry.FEATURE_FIELD_MODES; 1.5 mm peak at unit weight): fine shape
+# of eyes, nose and mouth per identity; 1.0 and 2.2 gave less / no more than 1.6 (docs/generator.md)
+FEATURE_FIELD_SD = 1.6
 MODE_CAP = 2.0  # no mode beyond twice its unit displacement, whatever knobs and expression add up to
 _LM_MODES = IDENTITY_SHAPES + IDENTITY_MODES  # modes the proportion fit may use
 
@@ -174,6 +178,8 @@ def identity_weights(identity_seed: int, sex: float, age: float, population: str
     w[[SHAPES.index(k) for k in INDIVIDUAL_MODES]] = ind * float(individuality)
     feat = np.clip(rng.normal(0, FEATURE_SD, len(FEATURE_MODES)), -2.5 * FEATURE_SD, 2.5 * FEATURE_SD)
     w[[SHAPES.index(k) for k in FEATURE_MODES]] = feat * float(individuality)
+    ff = np.clip(rng.normal(0, FEATURE_FIELD_SD, len(FEATURE_FIELD_MODES)), -2.5 * FEATURE_FIELD_SD, 2.5 * FEATURE_FIELD_SD)
+    w[[SHAPES.index(k) for k in FEATURE_FIELD_MODES]] = ff * float(individuality)
     # sex and age beyond the measurements: heavier brow ridge and chin and flatter cheeks in men (after
     # puberty), fuller cheeks and no brow ridge in children, higher brows in women
     male = (2 * float(sex) - 1) * float(np.clip((age - 11) / 7, 0, 1))
