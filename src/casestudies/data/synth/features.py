@@ -105,9 +105,9 @@ def brow_frame() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         top = np.array([bv[(ax >= a) & (ax <= b), 1].max() for a, b in zip(edges[:-1], edges[1:])])
         bot = np.array([bv[(ax >= a) & (ax <= b), 1].min() for a, b in zip(edges[:-1], edges[1:])])
         # medially the brow keeps its medial bin's edges; laterally (the shorter side's tail) it goes on
-        # along its last two bins' slope
-        mids, top, bot = (np.r_[a[:-1], a[-1] + (a[-1] - a[-2]) / (mids[-1] - mids[-2]) * (reach + 1e-3 - mids[-1])]
-                          for a in (mids, top, bot))
+        # along its last two bins' slope, to an edge point 1 mm past the reach
+        step = (reach + 1e-3 - mids[-1]) / (mids[-1] - mids[-2])
+        mids, top, bot = (np.r_[a, a[-1] + (a[-1] - a[-2]) * step] for a in (mids, top, bot))
         lo, hi = min(lo, BROW_MEDIAL_X), reach
         side = np.sign(bv[:, 0].mean())
         x = np.abs(v[:, 0])

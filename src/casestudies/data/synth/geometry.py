@@ -9,6 +9,7 @@ so a face is ``P = P0 + B @ w``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,17 +171,9 @@ def _feature_field_bank(p: np.ndarray, lm: np.ndarray) -> dict[str, np.ndarray]:
     template = load_template()[0].astype(np.float64)
     out: dict[str, np.ndarray] = {}
     for name, region in zip(FEATURE_FIELD_MODES, FEATURE_FIELD_REGIONS):
-        lam = rng.uniform(*FEATURE_FIELD_WAVE)
-        kv = _unit_rows(rng.normal(size=(6, 3))) * (2 * np.pi / lam)
-        ph = rng.uniform(0, 2 * np.pi, 6)
-        amp = rng.normal(size=(6, 3)) * np.array([1.0, 1.0, 1.3])
-
-        def field(q: np.ndarray, kv=kv, ph=ph, amp=amp, region=region) -> np.ndarray:
-            sym = (np.sin(q @ kv.T + ph) @ amp + (np.sin((q * [-1, 1, 1]) @ kv.T + ph) @ amp) * [-1, 1, 1]) / 2
-            return sym * window(q, region)[:, None]
-
-        f = field(p)
-        fg = field(template)
+        field = _symmetric_wave_field(rng, rng.uniform(*FEATURE_FIELD_WAVE))
+        f = field(p) * window(p, region)[:, None]
+        fg = field(template) * window(template, region)[:, None]
         out[name] = f * (FEATURE_FIELD_PEAK / np.linalg.norm(fg, axis=1).max())
     return out
 
@@ -304,20 +297,25 @@ def _individual_fields(p: np.ndarray, fade: np.ndarray) -> dict[str, np.ndarray]
     symmetric about the midline: half broad (80-140 mm wavelengths: proportions), half local (50-80 mm:
     the shape of nose, lips, brows, cheeks and chin; shorter waves read as lumps). Each identity mixes them with its own weights."""
     rng = np.random.default_rng(2024)
-    mirror = p * [-1, 1, 1]
     out: dict[str, np.ndarray] = {}
     for k, name in enumerate(INDIVIDUAL_MODES):
         lam = rng.uniform(0.08, 0.14) if k < N_INDIVIDUAL // 2 else rng.uniform(0.05, 0.08)
-        kv = _unit_rows(rng.normal(size=(6, 3))) * (2 * np.pi / lam)
-        ph = rng.uniform(0, 2 * np.pi, 6)
-        amp = rng.normal(size=(6, 3)) * np.array([1.0, 1.0, 1.3])
-
-        def field(q: np.ndarray, kv=kv, ph=ph, amp=amp) -> np.ndarray:
-            return np.sin(q @ kv.T + ph) @ amp
-
-        f = (field(p) + field(mirror) * [-1, 1, 1]) / 2  # symmetric: d(x) mirrored = mirror of d(-x)
-        out[name] = f * (MM / 0.9) * fade[:, None]
+        out[name] = _symmetric_wave_field(rng, lam)(p) * (MM / 0.9) * fade[:, None]
     return out
+
+
+def _symmetric_wave_field(rng: np.random.Generator, lam: float) -> Callable[[np.ndarray], np.ndarray]:
+    """A random smooth displacement field (six plane waves of wavelength ``lam`` metres, unit-normal
+    amplitudes, depth 1.3x), made mirror-symmetric about the midline: d(x) mirrored = mirror of d(-x).
+    Returns the function of the points (N x 3) it is evaluated on."""
+    kv = _unit_rows(rng.normal(size=(6, 3))) * (2 * np.pi / lam)
+    ph = rng.uniform(0, 2 * np.pi, 6)
+    amp = rng.normal(size=(6, 3)) * np.array([1.0, 1.0, 1.3])
+
+    def field(q: np.ndarray) -> np.ndarray:
+        return (np.sin(q @ kv.T + ph) @ amp + (np.sin((q * [-1, 1, 1]) @ kv.T + ph) @ amp) * [-1, 1, 1]) / 2
+
+    return field
 
 
 def _unit_rows(a: np.ndarray) -> np.ndarray:
