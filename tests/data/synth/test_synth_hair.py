@@ -6,7 +6,7 @@ import numpy as np
 
 from casestudies.data.synth import default_params, render_sample
 from casestudies.data.synth.geometry import head_model
-from casestudies.data.synth.hair import BUN_CENTRE, scalp_strands
+from casestudies.data.synth.hair import BANG_CURL, BUN_CENTRE, scalp_strands
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 HAIR = FS.index("hair")
@@ -55,3 +55,17 @@ def test_hairline_has_no_hard_seam():
         edge = rows.max()  # the lowest scalp pixel above the forehead skin
         steps = np.abs(np.diff(img[edge - 4:edge + 5, col]))
         assert steps.max() < 40
+
+
+def test_fringe_curls_less_than_the_rest():
+    # the curl is added after the strands are laid out, from its own draws: the difference between curl 1
+    # and curl 0 is each strand's curl offset; bangs (rooted on the front of the scalp, ending on the
+    # forehead above the brows) keep BANG_CURL of it, so a curly fringe is no scribble over the skin
+    kw = dict(hair_style="short", hair_length=0.08, fringe=1.0)
+    flat, curly = _strands(hair_curl=0.0, **kw), _strands(hair_curl=1.0, **kw)
+    offset = np.linalg.norm(curly - flat, axis=-1).max(1)
+    head = head_model()
+    bangs = (flat[:, 0, 2] > 0.045) & (flat[:, -1, 1] < head.brow_top + 0.03) & (flat[:, -1, 2] > 0.06)
+    assert bangs.sum() > 20 and (~bangs).sum() > 200
+    assert np.percentile(offset[bangs], 90) <= BANG_CURL * 0.0061
+    assert np.percentile(offset[~bangs], 90) > 0.7 * 0.006

@@ -45,3 +45,13 @@ def test_population_priors_are_joint_and_plausible():
     assert all(p["makeup"] == 0 for p in ps if p["sex"] == 1.0)
     assert all((p["expression"] == "neutral") == (p["expression_intensity"] == 0) for p in ps)
     assert len({p["identity_seed"] for p in ps}) == len(ps)
+
+
+def test_long_straight_hair_is_straight_in_every_population():
+    # African hair was tightly curled (0.75-1) in every cut: long "straight" strands drawn as wire
+    ps = [sample_params("synthetic", np.random.default_rng(i)) for i in range(1500)]
+    long = [p for p in ps if p["hair_style"] == "long_straight"]
+    assert any(p["population"] == "african" for p in long)
+    assert all(p["hair_curl"] <= 0.35 for p in long)
+    coiled = [p["hair_curl"] for p in ps if p["population"] == "african" and p["hair_style"] in ("short", "buzz")]
+    assert coiled and min(coiled) >= 0.75  # short African hair stays coiled

@@ -52,6 +52,9 @@ def hair_colour(melanin: float, red: float, grey: float = 0.0) -> np.ndarray:
 STYLE = {"short": (1.04, 1.09, 0.45, 0.7), "buzz": (1.02, 1.04, 0.45, 0.7), "curly": (1.06, 1.2, 0.3, 0.5),
          "afro": (1.1, 1.5, 0.04, 0.2), "bun": (1.02, 1.05, 0.45, 1.0), "ponytail": (1.02, 1.05, 0.45, 1.0),
          "long_straight": (1.04, 1.08, 0.55, 0.6)}
+# curl amplitude of fringe strands relative to the rest: they lie flat on the forehead, where a full 6 mm
+# curl drew a curly fringe as scribbles over the skin
+BANG_CURL = 0.3
 BUN_CENTRE = np.array([0.0, 0.085, -0.085])  # on the crown, towards the back (head frame, metres)
 TAIL_ROOT = np.array([0.0, 0.035, -0.105])  # where a ponytail is gathered
 
@@ -134,6 +137,7 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
         pts[:, k] = cur
     # 4. curl from the tile bank, in the plane normal to the root normal
     amp = (0.006 + 0.006 * (style == "afro")) * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
+    amp[bangs] *= BANG_CURL
     tiles = CURL_TILES[rng.integers(0, N_TILES, len(idx))]
     a = _unit(np.stack([-nrm[:, 2], np.zeros(len(nrm)), nrm[:, 0]], 1))  # nrm x (0, 1, 0)
     b = np.cross(nrm, a)

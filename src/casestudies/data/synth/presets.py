@@ -266,7 +266,10 @@ def _identity_priors(p: dict, named: set[str], rng: np.random.Generator) -> None
     put("hair_style", style)
     style = p["hair_style"]
     put("hair_length", rng.uniform(*_STYLE_LENGTH[style]) * (0.7 if age < 12 and style != "buzz" else 1.0))
-    put("hair_curl", rng.uniform(0.75, 1.0) if style in ("afro", "curly") or pop == "african" else rng.uniform(0, 0.35))
+    # tightly curled for afro and curly cuts and for African hair in any cut but a long straight one (which
+    # reads as relaxed hair: at curl 0.75-1 its long strands were drawn as wire around the face)
+    coiled = style in ("afro", "curly") or (pop == "african" and style != "long_straight")
+    put("hair_curl", rng.uniform(0.75, 1.0) if coiled else rng.uniform(0, 0.35))
     put("fringe", rng.uniform(0.4, 1.0) if rng.random() < (0.3 if style in ("short", "long_straight", "bun") else 0.1) else 0.0)
     recede = male and adult and rng.random() < float(np.clip((age - 20) / 50, 0, 0.8))
     put("hairline", rng.uniform(0.4, 1.0) if recede else rng.uniform(0, 0.5))
