@@ -55,3 +55,18 @@ def test_long_straight_hair_is_straight_in_every_population():
     assert all(p["hair_curl"] <= 0.35 for p in long)
     coiled = [p["hair_curl"] for p in ps if p["population"] == "african" and p["hair_style"] in ("short", "buzz")]
     assert coiled and min(coiled) >= 0.75  # short African hair stays coiled
+
+
+def test_knobs_added_later_leave_the_other_draws_as_they_were(monkeypatch):
+    # LATE_KNOBS are drawn after everything else: a seed keeps its person, pose and scene, as it was
+    # before they existed (drawn in KNOBS order, the new knob shifted every identity_seed)
+    from casestudies.data.synth import presets as P
+
+    now = {pr: sample_params(pr, np.random.default_rng(5)) for pr in ("synthetic", "synthetic_landmarks")}
+    monkeypatch.setattr(P, "KNOBS", {k: v for k, v in P.KNOBS.items() if k not in P.LATE_KNOBS})
+    monkeypatch.setattr(P, "LATE_KNOBS", ())
+    monkeypatch.setattr(P, "validate_params", lambda p: None)
+    for pr, p in now.items():
+        before = sample_params(pr, np.random.default_rng(5))
+        assert before == {k: p[k] for k in before}
+        assert set(p) - set(before) == {"shadow_fill"}

@@ -142,6 +142,8 @@ KNOBS: dict[str, Knob] = {
     "white_balance": _k("post", -0.12, 0.12, "red-blue gain shift"),
     # labels (stand-in presets only)
     "label_roughness": _k("labels", 0, 1, "human-style label roughness: 0 pixel-perfect .. 1 coarse polygons and jittered landmarks"),
+    # (0.9.0; presets.LATE_KNOBS draws it last, so every other knob's draw stays as it was)
+    "shadow_fill": _k("lighting", 0, 0.8, "light reaching a cast shadow, fraction of the unshadowed light: 0 a point source's hard shadow .. an extended source seen past the caster"),
 }
 
 

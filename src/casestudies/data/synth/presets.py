@@ -56,6 +56,8 @@ IDENTITY_KNOBS = ("identity_seed", "sex", "age", "population", "individuality", 
                   "redness", "skin_oil", "makeup", "stubble", "hair_style", "hair_grey", "hair_length",
                   "hair_density", "hair_curl", "hair_colour", "hair_red", "hairline", "fringe", "beard",
                   "beard_length", "brow_density")
+# knobs added since 0.9.0, drawn after all the others, so that a seed keeps its people, poses and scenes
+LATE_KNOBS = ("shadow_fill",)
 EXPRESSION_SET = tuple(e for e in EXPRESSIONS if e != "neutral")
 
 _COMMON = {
@@ -77,6 +79,9 @@ _COMMON = {
     "headphones": ("choice", {"none": 0.95, "headphones": 0.05}),
     "clothing": ("choice", {"tshirt": 0.3, "collar": 0.25, "hoodie": 0.15, "jacket": 0.2, "turtleneck": 0.1}),
     "shadows": ("choice", {"on": 0.85, "off": 0.15}), "env_light": ("uniform", 0.2, 0.7),
+    # keys from small (a bare bulb, the sun) to large sources (a window, a softbox): cast shadows keep
+    # 0.1-0.5 of the light (0 in 0.3.0-0.8.2: caps' brims and lowered heads put the eyes in black shade)
+    "shadow_fill": ("uniform", 0.1, 0.5),
     "fill_intensity": ("sparse", 0.7, 0, 0.8),
     "skin_texture": ("const", "procedural"), "exposure": ("normal", 0, 0.3),
     "label_roughness": ("const", 0.0),
@@ -110,6 +115,7 @@ PRESETS: dict[str, Preset] = {
          "offset_x": ("normal", 0, 0.02), "offset_y": ("normal", 0, 0.02),
          "ambient": ("uniform", 0.35, 0.6), "key_elevation": ("uniform", 15, 45), "key_azimuth": ("normal", 0, 25),
          "key_temperature": ("uniform", 4500, 6500), "fill_intensity": ("uniform", 0.3, 0.7),
+         "shadow_fill": ("uniform", 0.3, 0.6),
          "glasses": ("choice", {"none": 0.85, "clear": 0.1, "sun": 0.05}),
          "hat": ("choice", {"none": 0.95, "cap": 0.03, "beanie": 0.02}), "mask": ("const", "none"),
          "headphones": ("const", "none"),
@@ -127,7 +133,7 @@ PRESETS: dict[str, Preset] = {
          "offset_x": ("normal", 0, 0.06), "offset_y": ("normal", 0, 0.05),
          "ambient": ("uniform", 0.2, 0.4), "key_intensity": ("uniform", 0.7, 1.2), "key_azimuth": ("normal", 0, 45),
          "key_temperature": ("uniform", 2700, 4500), "fill_intensity": ("sparse", 0.3, 0, 0.4),
-         "shadows": ("const", "on"),
+         "shadows": ("const", "on"), "shadow_fill": ("uniform", 0.0, 0.3),
          "background": ("const", "photo"), "bg_photo": _even(STANDIN_B_PHOTOS), "bg_blur": ("uniform", 0, 1),
          "blur": ("uniform", 0.2, 0.9), "noise": ("uniform", 0.01, 0.035), "jpeg_quality": ("uniform", 35, 85),
          "brightness": ("normal", -0.03, 0.05), "contrast": ("normal", 0.95, 0.08), "saturation": ("normal", 0.9, 0.1),
@@ -306,7 +312,7 @@ def sample_params(preset: str, rng: np.random.Generator, identity_seed: int | No
 
     out = {}
     for name in KNOBS:
-        if name not in IDENTITY_KNOBS:
+        if name not in IDENTITY_KNOBS and name not in LATE_KNOBS:
             out[name] = _draw(name, dist_of(name), rng)
     seed = _draw("identity_seed", dist_of("identity_seed"), rng) if identity_seed is None else int(identity_seed)
     id_rng = np.random.default_rng([int(seed), 0x1D])
@@ -316,5 +322,7 @@ def sample_params(preset: str, rng: np.random.Generator, identity_seed: int | No
     _expression_consistent(out)
     if pr.joint is not None:
         pr.joint(out, rng)
+    for name in LATE_KNOBS:
+        out[name] = _draw(name, dist_of(name), rng)
     validate_params(out)
     return {k: out[k] for k in KNOBS}

@@ -147,8 +147,9 @@ def vertex_normals(v, tris):
 
 
 @njit(cache=True, nogil=True)
-def _shadow(p, basis, origin, scale, smap, bias):
-    """Fraction of light (0..1) reaching camera-space point ``p``: 3x3 PCF on an orthographic map."""
+def _shadow(p, basis, origin, scale, smap, bias, fill):
+    """Fraction of light (0..1) reaching camera-space point ``p``: 3x3 PCF on an orthographic map; a fully
+    shadowed point keeps ``fill`` of it (the part of an extended source the caster does not hide)."""
     s = smap.shape[0]
     u = ((p[0] - origin[0]) * basis[0, 0] + (p[1] - origin[1]) * basis[0, 1] + (p[2] - origin[2]) * basis[0, 2]) * scale + (s - 1) * 0.5
     v = ((p[0] - origin[0]) * basis[1, 0] + (p[1] - origin[1]) * basis[1, 1] + (p[2] - origin[2]) * basis[1, 2]) * scale + (s - 1) * 0.5
@@ -162,25 +163,29 @@ def _shadow(p, basis, origin, scale, smap, bias):
             b = min(max(iu + du, 0), s - 1)
             if d <= smap[a, b] + bias:
                 lit += 1.0
-    return lit / 9.0
+    return fill + (1.0 - fill) * lit / 9.0
 
 
 # wrapped diffuse of skin per channel (a cheap subsurface-scattering approximation: light reaches past
-# the terminator, red furthest): diffuse = max(0, (n.l + wrap) / (1 + wrap))
-WRAP_R, WRAP_G, WRAP_B = 0.3, 0.16, 0.1
+# the terminator, red furthest): diffuse = max(0, (n.l + wrap) / (1 + wrap)). A wrap w moves the
+# terminator by asin(w) on any surface: 0.3 (0.3.0-0.8.2) is 17 degrees, about 2 cm of a cheek, where
+# skin's widest red scattering lobe is under 3 mm (d'Eon et al. 2007: sd 2.7 mm), 2-3 degrees of a cheek
+# and 15 of the nose; 0.06 is 3.4 degrees. The flatter shading hid the face's shape (docs/generator.md, 0.9.0)
+WRAP_R, WRAP_G, WRAP_B = 0.06, 0.025, 0.01
 
 
 @njit(cache=True, nogil=True)
 def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shine,
           eye_centre, eye_gaze, eye_cos, iris_rgb, light_dir, light_rgb, ambient,
-          smaps, sbasis, sorigin, sscale, sbias, gamma, fg, seg, depth, normals):
+          smaps, sbasis, sorigin, sscale, sbias, sfill, gamma, fg, seg, depth, normals):
     """Deferred shading of every covered pixel (Lambert + Blinn-Phong, shadow-mapped lights).
 
     Materials: 0 skin (wrapped diffuse with a red-shifted terminator, ``WRAP_*``, and a second, sharp
     specular lobe ``mat_spec[7]`` / ``mat_shine[7]`` for oily skin), 1 eyeball (iris/pupil from the gaze),
     others Lambert with ``mat_spec``/``mat_shine``.
     ``eye_cos`` = (cos iris half-angle, cos pupil half-angle, limbal-ring darkening at the iris rim); ``ambient`` 4 x 3: RGB constant, then the
-    RGB coefficients of the normal's x, y, z (first-order environment irradiance). Interpolated albedo is linearised with
+    RGB coefficients of the normal's x, y, z (first-order environment irradiance). ``sfill``: the share of a
+    light that reaches a point its shadow map calls shadowed (``_shadow``). Interpolated albedo is linearised with
     ``** gamma`` (iris colours are passed linear). Writes linear RGB in ``fg``,
     labels in ``seg``, camera depth in ``depth`` and unit camera-space normals in ``normals``.
     """
@@ -263,7 +268,7 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
                 ndl = n[0] * lx + n[1] * ly + n[2] * lz
                 if ndl <= (-WRAP_R if skin else 0.0):
                     continue
-                vis = _shadow(p, sbasis[li], sorigin[li], sscale[li], smaps[li], sbias)
+                vis = _shadow(p, sbasis[li], sorigin[li], sscale[li], smaps[li], sbias, sfill)
                 if vis <= 0.0:
                     continue
                 hx = lx + vx

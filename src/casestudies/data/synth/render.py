@@ -376,7 +376,8 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     spec[7] = 0.35 * float(p["skin_oil"]) ** 1.5  # and a sharp sheen on oily skin
     raster.shade(tid, bary, sc.tris, pc, nrm, sc.albedo, sc.label, sc.material, spec, MAT_SHINE,
                  eye_c_cam, gaze_cam, eye_cos, iris, light_dir, light_rgb, amb,
-                 smaps, sbasis, sorigin, sscale, np.float32(0.012), np.float32(GAMMA), fg, seg, depth, normals)
+                 smaps, sbasis, sorigin, sscale, np.float32(0.012),
+                 np.float32(p["shadow_fill"]), np.float32(GAMMA), fg, seg, depth, normals)
     alpha = _silhouette_alpha(sc, sx, sy, sz, tid, fg)
     # 7. clear lenses
     if sc.lenses:
