@@ -80,7 +80,7 @@ _COMMON = {
     "clothing": ("choice", {"tshirt": 0.3, "collar": 0.25, "hoodie": 0.15, "jacket": 0.2, "turtleneck": 0.1}),
     "shadows": ("choice", {"on": 0.85, "off": 0.15}), "env_light": ("uniform", 0.2, 0.7),
     # keys from small (a bare bulb, the sun) to large sources (a window, a softbox): cast shadows keep
-    # 0.1-0.5 of the light (0 in 0.3.0-0.8.2: caps' brims and lowered heads put the eyes in black shade)
+    # 0.1-0.5 of the light (0 before 0.9.0: caps' brims and lowered heads put the eyes in black shade)
     "shadow_fill": ("uniform", 0.1, 0.5),
     "fill_intensity": ("sparse", 0.7, 0, 0.8),
     "skin_texture": ("const", "procedural"), "exposure": ("normal", 0, 0.3),
