@@ -39,9 +39,10 @@ def test_visible_landmarks_lie_on_the_rendered_surface(yaw):
 def test_frontal_mostly_visible_and_turned_head_hides_far_side(frontal):
     # the 51 inner points face the camera; the jaw outline is the visible contour (landmark marching)
     assert frontal["landmarks_visible"][17:].sum() >= 48 and frontal["landmarks_visible"][:17].all()
-    s = render_sample(bare_params(yaw=55.0), size=SIZE, seed=3)
+    s = render_sample(bare_params(yaw=58.0), size=SIZE, seed=3)
     # yaw > 0 turns the face to the image right: the subject's left upper jaw outline (15-16, behind the
-    # nose) and brow tail go out of sight
+    # nose) and brow tail go out of sight (at 55 degrees the temple point 16 still shows past the brow since
+    # 0.10.0 centres the camera on the turned head, which it saw about 3 degrees further turned before)
     assert not s["landmarks_visible"][15:17].any() and not s["landmarks_visible"][26]
     assert s["landmarks_visible"][0:5].all()
 

@@ -12,6 +12,7 @@ from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 from tests.data.synth.synth_fixtures import SIZE, bare_params
 
 FACE = [FS.index(c) for c in ("skin", "nose", "top_lip", "bottom_lip", "beard")]
+EYES = [FS.index(c) for c in ("right_eye", "left_eye", "right_brow", "left_brow")]  # the far eye meets a turned face's outline
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_turned_face_outline_is_the_cheek_contour():
     lm = s["landmarks"]
     for k in range(9, 17):
         x, y = int(round(lm[k, 0])), int(round(lm[k, 1]))
-        assert s["seg"][y, x - 2] in FACE and s["seg"][y, x + 2] not in FACE, k
+        assert s["seg"][y, x - 2] in FACE + EYES and s["seg"][y, x + 2] not in FACE + EYES, k
     assert s["landmarks_visible"][13:17].all()
 
 
@@ -160,3 +161,23 @@ def test_shadow_fill_lifts_a_cap_brims_shadow():
     hard, soft, unshadowed = band_to_chin(0.0), band_to_chin(0.5), band_to_chin(0.0, "off")
     assert hard < 0.85 < 1.0 < soft < unshadowed  # measured 0.79 / 1.06 / 1.20 at 64 px
     assert band_to_chin(0.5, "off") == pytest.approx(unshadowed)
+
+
+def test_the_camera_frames_the_posed_head():
+    # the framing centre turns with the head: a lowered or raised face stays near the middle of the frame,
+    # and at the largest face size a head lowered 30 degrees keeps its chin inside the image (before 0.10.0
+    # the camera aimed at the unposed head: at face size 0.65 the landmarks' centre moved 14.4 / 11.5 px at
+    # 128 px for a 20-degree nod down / up, 5.1 / 7.3 px now, and the chin at face size 0.7 fell on the
+    # bottom row)
+    base = bare_params(fov=50.0)
+
+    def lms(**kw) -> np.ndarray:
+        return render_sample(base | kw, size=128, seed=0)["landmarks"]
+
+    centre = lms()[:, 1].mean()
+    for pitch in (-20.0, 20.0):
+        assert abs(lms(pitch=pitch)[:, 1].mean() - centre) < 9.0
+    assert lms(pitch=-30.0, face_size=0.7)[8, 1] < 0.9 * 128
+    cam = make_camera(base | {"pitch": -20.0, "yaw": 30.0}, 128)
+    look = cam.R @ np.array([0.0, 0.005, 0.03]) + cam.t  # LOOK_AT, the head's framing centre, in the camera
+    assert cam.project(look[None])[0] == pytest.approx([63.5, 63.5], abs=1e-6)

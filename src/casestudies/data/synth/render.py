@@ -94,14 +94,18 @@ def make_camera(p: dict, size: int) -> Camera:
     K = np.array([[f, 0, (w - 1) / 2], [0, f, (h - 1) / 2], [0, 0, 1]])
     dist = f * HEAD_HEIGHT / (float(p["face_size"]) * h)
     shift = np.array([float(p["offset_x"]) * w * dist / f, -float(p["offset_y"]) * h * dist / f, 0.0])
-    cam_c = LOOK_AT + np.array([0, 0, dist])
+    r = _rot(float(p["yaw"]), float(p["pitch"]), float(p["roll"]))
+    # the photographer frames the posed head: the camera centres on LOOK_AT where the pose moved it
+    # (fixed in the unposed head frame before 0.10.0, so a lowered face sank towards the frame's edge)
+    look = PIVOT + r @ (LOOK_AT - PIVOT)
+    cam_c = look + np.array([0, 0, dist])
 
     def extr(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return CV @ r, CV @ (PIVOT - r @ PIVOT + shift - cam_c)
 
-    R, t = extr(_rot(float(p["yaw"]), float(p["pitch"]), float(p["roll"])))
+    R, t = extr(r)
     Rb, tb = extr(_rot(0.25 * float(p["yaw"]), 0.0, 0.2 * float(p["roll"])))
-    centre = (LOOK_AT - cam_c) * [1, -1, -1] + shift * [1, -1, 1]
+    centre = (look - cam_c) * [1, -1, -1] + shift * [1, -1, 1]
     return Camera(K, R, t, Rb, tb, float(f), float(dist), centre)
 
 
