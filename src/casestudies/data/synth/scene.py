@@ -98,13 +98,20 @@ def iris_rgb(c: float) -> np.ndarray:
     return tab[i] * (1 - (x - i)) + tab[i + 1] * (x - i)
 
 
+# lazy mesh-smoothing steps of the scan's high-pass (sd ~4 mm on the template); 60 (~2 cm) before 0.10.0
+# kept the scan person's 1-2 cm shading, which read as that person on every stand-in identity (dlib
+# look-alike share 0.136 -> 0.130 on 300 `standin_real_a` faces, docs/generator.md)
+SCAN_HIGHPASS_STEPS = 15
+
+
 @functools.lru_cache(maxsize=1)
 def scan_albedo() -> np.ndarray:
     """Photographic skin detail per template vertex from the james scan texture (N x 3, mean ~1).
 
-    The scan's texture has its capture lighting baked in; dividing by a mesh-smoothed copy (about
-    2 cm across) keeps pores, blemishes, lashes and lip colour and drops the shading. The scan's brows
-    and ears are blanked here; its eyes, lips and nostrils are faded in ``scan_detail_bank``.
+    The scan's texture has its capture lighting and its person's mid-scale shading (folds, hollows)
+    baked in; dividing by a mesh-smoothed copy (``SCAN_HIGHPASS_STEPS``, about 1 cm across) keeps
+    pores, blemishes and fine mottling and drops them. The scan's brows and ears are blanked here; its
+    eyes, lips and nostrils are faded in ``scan_detail_bank``.
     """
     import scipy.sparse as sp
 
@@ -121,7 +128,7 @@ def scan_albedo() -> np.ndarray:
     adj = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
     adj = sp.diags(1.0 / np.maximum(np.asarray(adj.sum(1)).ravel(), 1)) @ adj
     smooth = col.copy()
-    for _ in range(60):
+    for _ in range(SCAN_HIGHPASS_STEPS):
         smooth = 0.5 * smooth + 0.5 * (adj @ smooth)
     ratio = np.clip(col / smooth, 0.35, 1.6)
     ears = np.isin(head.labels, [FS.index("right_ear"), FS.index("left_ear")])
