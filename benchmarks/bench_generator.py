@@ -217,24 +217,31 @@ def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: in
         if abs(s["meta"]["pose"]["yaw"]) < FRONTAL_YAW and s["meta"]["params"]["mask"] == "none":
             desc.append(_dlib_face(models, s["image"], s["landmarks"])[2])
     diff, n_diff = _pair_share(np.array(desc), np.arange(len(desc)), same=False)
-    every, frontal = ([], []), ([], [])  # (descriptors, identity) at every pose / near-frontal
+    # renders j = 0, 1, ... of each identity: the first per_id at every pose, and the first per_id of
+    # them near-frontal (further draws of the same identity until there are enough)
+    every, frontal = [], []  # (identity, descriptor)
     for k in range(n_ids):
-        j = n_frontal = 0
-        while (j < per_id or n_frontal < per_id) and j < 50 * per_id:
+        n_frontal = 0
+        for j in range(50 * per_id):
+            if j >= per_id and n_frontal >= per_id:
+                break
             rng, rseed = image_seeds(1, 1000 * k + j, preset)
             p = sample_params(preset, rng, identity_seed=10_000 + k) | {"mask": "none"}
             near = abs(float(p["yaw"])) < FRONTAL_YAW and n_frontal < per_id
-            if j < per_id or near:
-                s = render_sample(p, size=size, seed=rseed, domain=preset)
-                d = _dlib_face(models, s["image"], s["landmarks"])[2]
-                for (ds, ks), keep in ((every, j < per_id), (frontal, near)):
-                    if keep:
-                        ds.append(d)
-                        ks.append(k)
-                n_frontal += near
-            j += 1
-    same, n_same = _pair_share(np.array(every[0]), np.array(every[1]), same=True)
-    same_f, n_same_f = _pair_share(np.array(frontal[0]), np.array(frontal[1]), same=True)
+            if j >= per_id and not near:
+                continue
+            s = render_sample(p, size=size, seed=rseed, domain=preset)
+            d = _dlib_face(models, s["image"], s["landmarks"])[2]
+            if j < per_id:
+                every.append((k, d))
+            if near:
+                frontal.append((k, d))
+                n_frontal += 1
+
+    def share(pairs: list) -> tuple[float, int]:
+        return _pair_share(np.array([d for _, d in pairs]), np.array([k for k, _ in pairs]), same=True)
+
+    (same, n_same), (same_f, n_same_f) = share(every), share(frontal)
     return {"preset": preset, "size": size, "n_faces": len(desc), "different_pairs": n_diff,
             "share_different_pairs_same_person": diff, "identities": n_ids, "renders_per_identity": per_id,
             "same_pairs": n_same, "share_same_identity_pairs_same_person": same,

@@ -7,7 +7,7 @@ import pytest
 
 from casestudies.data.synth import render_sample
 from casestudies.data.synth.geometry import head_model
-from casestudies.data.synth.render import AMBIENT_FLOOR, _environment_ambient, _lights, make_camera
+from casestudies.data.synth.render import AMBIENT_FLOOR, LOOK_AT, _environment_ambient, _lights, make_camera
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 from tests.data.synth.synth_fixtures import SIZE, bare_params
 
@@ -179,5 +179,5 @@ def test_the_camera_frames_the_posed_head():
         assert abs(lms(pitch=pitch)[:, 1].mean() - centre) < 9.0
     assert lms(pitch=-30.0, face_size=0.7)[8, 1] < 0.9 * 128
     cam = make_camera(base | {"pitch": -20.0, "yaw": 30.0}, 128)
-    look = cam.R @ np.array([0.0, 0.005, 0.03]) + cam.t  # LOOK_AT, the head's framing centre, in the camera
+    look = cam.R @ LOOK_AT + cam.t  # the head's framing centre, in the camera
     assert cam.project(look[None])[0] == pytest.approx([63.5, 63.5], abs=1e-6)

@@ -84,7 +84,7 @@ def test_scan_detail_keeps_no_centimetre_shading():
     # detail's rms over the skin is 0.15 and 0.07 of it is broader than ~1 cm; with the ~2 cm high-pass of
     # 0.5.0-0.9.0 the two were 0.20 and 0.13
     logd = np.log(scene.scan_albedo()).astype(np.float64)
-    fine = scene.smooth_on_template(logd, 15)
+    broad = scene.smooth_on_template(logd, 15)  # what of the detail is broader than ~1 cm
     skin = _skin()
     assert logd[skin].std(0).min() > 0.1  # the detail is there
-    assert fine[skin].std(0).max() < 0.1
+    assert broad[skin].std(0).max() < 0.1
