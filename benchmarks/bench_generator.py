@@ -10,7 +10,8 @@ images/s and CPU-ms per image (which survives a loaded machine). Realism runs Op
 frontal-face cascade on renders of each preset and reports the detection rate by |yaw| bin; a
 detection counts when its box contains the nose-tip landmark. An 8x8 gallery per preset goes to
 ``--out``. The dlib part (``dlib_identity`` / ``dlib_realism``) is skipped with a message when dlib
-is not installed.
+is not installed. Shares and rates carry 95 % intervals (``*_ci95``): a bootstrap over the faces or
+identities for the pair shares, a Wilson interval for detection rates.
 """
 
 from __future__ import annotations
@@ -201,6 +202,56 @@ def _pair_share(desc: np.ndarray, groups: np.ndarray, same: bool) -> tuple[float
     return float((d[iu][sel] < SAME_PERSON).mean()) if sel.any() else float("nan"), int(sel.sum())
 
 
+N_BOOT = 2000  # bootstrap resamples of the pair shares' intervals
+
+
+def pair_share_interval(desc: np.ndarray, groups: np.ndarray, same: bool, n_boot: int = N_BOOT,
+                        seed: int = 0) -> tuple[float, float]:
+    """95 % bootstrap interval of ``_pair_share``: the *groups* (faces, or identities with their renders)
+    are resampled with replacement, because pairs that share a face are not independent. Pairs are
+    counted between distinct draws only: a group drawn twice never pairs with its own copy (its pairs
+    with itself would be distance 0, or the same pairs twice)."""
+    d = np.linalg.norm(desc[:, None] - desc[None], axis=-1) < SAME_PERSON
+    ids, inv = np.unique(groups, return_inverse=True)
+    g = len(ids)
+    if same:  # per identity: (pairs under the threshold, pairs); a resample sums them over its draws
+        hits = np.zeros(g)
+        pairs = np.zeros(g)
+        iu = np.triu_indices(len(desc), 1)
+        within = inv[iu[0]] == inv[iu[1]]
+        np.add.at(hits, inv[iu[0]][within], d[iu][within])
+        np.add.at(pairs, inv[iu[0]][within], 1)
+    else:  # one face per group: the between-group hit matrix of distinct draws
+        hit_g = np.zeros((g, g))
+        np.add.at(hit_g, (inv[:, None], inv[None]), d)
+        cnt_g = np.zeros((g, g))
+        np.add.at(cnt_g, (inv[:, None], inv[None]), 1.0)
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        draw = rng.integers(0, g, g)
+        if same:
+            out[b] = hits[draw].sum() / max(pairs[draw].sum(), 1)
+        else:
+            k = np.bincount(draw, minlength=g).astype(float)
+            # draws i != j of groups a, b: k_a k_b pairs of (a, b) for a != b; a group with itself never
+            w = np.outer(k, k)
+            np.fill_diagonal(w, 0.0)
+            out[b] = (w * hit_g).sum() / max((w * cnt_g).sum(), 1)
+    lo, hi = np.percentile(out, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95 % Wilson score interval of a rate of ``k`` successes in ``n`` trials."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(mid - half), float(mid + half)
+
+
 def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: int) -> dict:
     """Share of different-face pairs under the same-person threshold (``n`` near-frontal faces, one
     identity each, |yaw| < FRONTAL_YAW), and of same-identity pairs under it (``n_ids`` identities rendered
@@ -217,6 +268,7 @@ def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: in
         if abs(s["meta"]["pose"]["yaw"]) < FRONTAL_YAW and s["meta"]["params"]["mask"] == "none":
             desc.append(_dlib_face(models, s["image"], s["landmarks"])[2])
     diff, n_diff = _pair_share(np.array(desc), np.arange(len(desc)), same=False)
+    diff_ci = pair_share_interval(np.array(desc), np.arange(len(desc)), same=False)
     # renders j = 0, 1, ... of each identity: the first per_id at every pose, and the first per_id of
     # them near-frontal (further draws of the same identity until there are enough)
     every, frontal = [], []  # (identity, descriptor)
@@ -238,15 +290,20 @@ def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: in
                 frontal.append((k, d))
                 n_frontal += 1
 
-    def share(pairs: list) -> tuple[float, int]:
-        return _pair_share(np.array([d for _, d in pairs]), np.array([k for k, _ in pairs]), same=True)
+    def share(pairs: list) -> tuple[float, int, tuple[float, float]]:
+        desc_k, ids_k = np.array([d for _, d in pairs]), np.array([k for k, _ in pairs])
+        return (*_pair_share(desc_k, ids_k, same=True), pair_share_interval(desc_k, ids_k, same=True))
 
-    (same, n_same), (same_f, n_same_f) = share(every), share(frontal)
+    (same, n_same, same_ci), (same_f, n_same_f, same_f_ci) = share(every), share(frontal)
     return {"preset": preset, "size": size, "n_faces": len(desc), "different_pairs": n_diff,
-            "share_different_pairs_same_person": diff, "identities": n_ids, "renders_per_identity": per_id,
+            "share_different_pairs_same_person": diff, "share_different_pairs_same_person_ci95": diff_ci,
+            "identities": n_ids, "renders_per_identity": per_id,
             "same_pairs": n_same, "share_same_identity_pairs_same_person": same,
+            "share_same_identity_pairs_same_person_ci95": same_ci,
             "same_pairs_near_frontal": n_same_f, "share_same_identity_pairs_same_person_near_frontal": same_f,
-            "frontal_yaw_deg": FRONTAL_YAW, "threshold": SAME_PERSON}
+            "share_same_identity_pairs_same_person_near_frontal_ci95": same_f_ci,
+            "frontal_yaw_deg": FRONTAL_YAW, "threshold": SAME_PERSON,
+            "intervals": f"95 % bootstrap over faces / identities ({N_BOOT} resamples)"}
 
 
 def dlib_realism(models, preset: str, size: int, n: int) -> dict:
@@ -273,8 +330,10 @@ def dlib_realism(models, preset: str, size: int, n: int) -> dict:
         m = (yaws_a >= lo) & (yaws_a < hi)
         rates[f"{lo}-{hi}"] = {"n": int(m.sum()), "rate": float(hits_a[m].mean()) if m.any() else None}
     off = np.array(offs).mean(0) if offs else np.zeros((68, 2))
+    front = hits_a[yaws_a < 30]
     return {"preset": preset, "size": size, "n": n, "detect_by_abs_yaw": rates,
-            "detect_abs_yaw_lt_30": float(hits_a[yaws_a < 30].mean()),
+            "detect_abs_yaw_lt_30": float(front.mean()), "detect_abs_yaw_lt_30_n": int(len(front)),
+            "detect_abs_yaw_lt_30_ci95": wilson_interval(int(front.sum()), len(front)),
             "median_nme_abs_yaw_lt_30": float(np.median(nme)) if nme else None,
             "median_nme_by_group": dict(zip(POINT_GROUPS, np.median(groups, 0).round(4).tolist())) if groups else None,
             "mean_offset_per_point": off.round(4).tolist(),
@@ -336,16 +395,22 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.skip_identity:
                     r = dlib_identity(models, preset, args.dlib_size, args.dlib_n, args.dlib_ids, args.dlib_per_id)
                     results["dlib_identity"].append(r)
+                    ci = {k: "{:.3f}-{:.3f}".format(*r[f"{k}_ci95"]) for k in (
+                        "share_different_pairs_same_person", "share_same_identity_pairs_same_person_near_frontal",
+                        "share_same_identity_pairs_same_person")}
                     print(f"dlib identity {preset} {args.dlib_size}px: different faces judged the same person "
-                          f"{r['share_different_pairs_same_person']:.3f} ({r['different_pairs']} pairs); same identity "
-                          f"judged the same {r['share_same_identity_pairs_same_person_near_frontal']:.3f} near-frontal "
-                          f"({r['same_pairs_near_frontal']} pairs), {r['share_same_identity_pairs_same_person']:.3f} at "
-                          f"every pose ({r['same_pairs']} pairs)")
+                          f"{r['share_different_pairs_same_person']:.3f} [95 % {ci['share_different_pairs_same_person']}] "
+                          f"({r['different_pairs']} pairs); same identity judged the same "
+                          f"{r['share_same_identity_pairs_same_person_near_frontal']:.3f} "
+                          f"[{ci['share_same_identity_pairs_same_person_near_frontal']}] near-frontal "
+                          f"({r['same_pairs_near_frontal']} pairs), {r['share_same_identity_pairs_same_person']:.3f} "
+                          f"[{ci['share_same_identity_pairs_same_person']}] at every pose ({r['same_pairs']} pairs)")
                 r = dlib_realism(models, preset, args.dlib_size, args.dlib_realism_n or args.dlib_n)
                 results["dlib_realism"].append(r)
                 bins = ", ".join(f"{k}: {v['rate']:.2f}" for k, v in r["detect_by_abs_yaw"].items() if v["rate"] is not None)
-                print(f"dlib realism {preset} {args.dlib_size}px: detection |yaw|<30 {r['detect_abs_yaw_lt_30']:.2f} "
-                      f"({bins}); median NME {r['median_nme_abs_yaw_lt_30']:.4f} {r['median_nme_by_group']}; nose tip dy "
+                lo, hi = r["detect_abs_yaw_lt_30_ci95"]
+                print(f"dlib realism {preset} {args.dlib_size}px: detection |yaw|<30 {r['detect_abs_yaw_lt_30']:.3f} "
+                      f"[95 % {lo:.3f}-{hi:.3f}, n={r['detect_abs_yaw_lt_30_n']}] ({bins}); median NME {r['median_nme_abs_yaw_lt_30']:.4f} {r['median_nme_by_group']}; nose tip dy "
                       f"{r['nose_tip_offset_y']:+.3f} (sd {r['nose_tip_offset_sd_y']:.3f})")
     results["load_avg_at_end"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
