@@ -103,14 +103,17 @@ plt.show()
 
 # %% [markdown]
 # ## Scenes and the light they cast
-# Four layered procedural scenes (a room with a window, an office with ceiling lights, a street, a
-# park). Top row: the face lit by the light knobs alone; bottom row: `env_light = 1`, the key light
-# moved to the scene's dominant light (the brightest part of the background: direction and colour) and
-# the ambient term taken from the scene's first-order irradiance (its colour, and more light on the
-# planes that face its bright parts), so subject and scene agree.
+# `synthetic`'s four layered procedural scenes (a room with a window, an office with ceiling lights, a
+# street, nature) and two of the stand-ins' (a studio backdrop, a night street). Top row: the face lit
+# by the light knobs alone; bottom row: `env_light = 1`, the key light moved to the scene's dominant
+# light (the brightest part of the background: direction and colour) and the ambient term taken from
+# the scene's first-order irradiance (its colour, and more light on the planes that face its bright
+# parts), so subject and scene agree.
 
 # %%
-viz.show_picture(viz.scene_light_grid(size=size), "room, office, street, nature: knob light (top) and scene light (bottom)", figsize=(12, 6.4))
+scenes = ("room", "office", "street", "nature", "backdrop", "night")
+viz.show_picture(viz.scene_light_grid(size=size, scenes=scenes), ", ".join(scenes) + ": knob light (top) and scene light (bottom)",
+                 figsize=(14, 5))
 plt.show()
 
 # %% [markdown]
@@ -125,9 +128,10 @@ plt.show()
 
 # %% [markdown]
 # ## Scene pools
-# The background layer of the first images of each preset: procedural textures and layered scenes
-# (`synthetic`) and photographs. The presets draw photographs from disjoint pools (stand-ins never share
-# a photograph with `synthetic`, nor with each other).
+# The background layer of the first images of each preset: procedural textures, layered scenes and
+# photographs. The presets draw from disjoint pools: `synthetic` has rooms, offices, streets and nature,
+# `standin_real_a` studio backdrops and press walls, `standin_real_b` interiors, night streets and parks,
+# and no two share a photograph.
 
 # %%
 for preset in ("synthetic", "standin_real_a", "standin_real_b"):

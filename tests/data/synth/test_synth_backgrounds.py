@@ -55,3 +55,28 @@ def test_environment_irradiance_of_uniform_and_one_sided_scenes():
     # mirrored scene, mirrored light
     a2, b2 = environment_irradiance(left[:, ::-1].copy(), gamma=1.0)
     assert a2 == pytest.approx(a) and b2[0] == pytest.approx(-b[0], abs=1e-6)
+
+
+def test_rect_paints_only_what_lies_inside_the_image():
+    # before 0.11.0 an end left of the image became a negative index: a street's off-image windows
+    # painted a band across the whole picture
+    from casestudies.data.synth.backgrounds import _rect
+
+    img = np.zeros((20, 20, 3), np.float32)
+    _rect(img, -0.2, 0.1, -0.1, 0.2, 1.0)  # wholly left of the image
+    _rect(img, 0.1, -0.3, 0.2, -0.05, 1.0)  # wholly above it
+    assert img.max() == 0
+    _rect(img, -0.1, 0.5, 0.25, 0.6, 1.0)  # partly outside: its visible part only
+    assert img[10:12, :5].min() == 1 and img.sum() == 2 * 5 * 3
+
+
+def test_standin_scenes_look_like_their_kind():
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        night = procedural("night", 64, rng).astype(np.float32) / 255
+        assert night.mean() < 0.2 and night.max() > 0.6  # dark, with bright lights
+        wall = procedural("event", 64, rng).astype(np.float32) / 255
+        assert wall.mean() > 0.5  # a light press wall
+        studio = procedural("backdrop", 64, rng).astype(np.float32) / 255
+        centre, corners = studio[20:44, 20:44].mean(), np.r_[studio[:8, :8], studio[:8, -8:]].mean()
+        assert centre > corners  # the spotlight pool behind the sitter

@@ -13,6 +13,7 @@ from casestudies.data.synth import (
     sample_params,
     validate_params,
 )
+from casestudies.data.synth.backgrounds import SCENES
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 
@@ -71,6 +72,17 @@ def test_standin_backgrounds_are_disjoint_from_synthetic():
     assert not pool("synthetic") & pool("standin_real_a")
     assert not pool("synthetic") & pool("standin_real_b")
     assert not pool("standin_real_a") & pool("standin_real_b")
+
+    def scenes(name):  # the layered scenes a preset draws (since 0.11.0 the stand-ins have their own)
+        d = PRESETS[name].dists
+        if d["background"][0] == "const" and d["background"][1] == "photo":
+            return set()
+        return {k for k, v in d["bg_pattern"][1].items() if v > 0} & set(SCENES)
+
+    assert scenes("standin_real_a") and scenes("standin_real_b")
+    assert not scenes("synthetic") & scenes("standin_real_a")
+    assert not scenes("synthetic") & scenes("standin_real_b")
+    assert not scenes("standin_real_a") & scenes("standin_real_b")
 
 
 def test_unknown_preset_lists_valid():

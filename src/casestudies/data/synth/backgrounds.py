@@ -1,5 +1,5 @@
-"""Backgrounds: procedural textures, layered procedural scenes (room, office, street, nature) and crops
-of photographs (no faces in the photo pool), and the dominant light a background implies
+"""Backgrounds: procedural textures, layered procedural scenes (room, office, street, nature; and the
+stand-ins' studio backdrop, event wall, interior, night street and park) and crops of photographs (no faces in the photo pool), and the dominant light a background implies
 (``dominant_light``) and the irradiance it sheds (``environment_irradiance``), so the subject can be lit
 by its scene."""
 
@@ -47,9 +47,13 @@ def procedural(pattern: str, size: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _rect(img: np.ndarray, x0: float, y0: float, x1: float, y1: float, rgb) -> None:
-    """Fill a rectangle given in fractions of the side (in place)."""
+    """Fill a rectangle given in fractions of the side (in place), clipped to the image: a rectangle
+    wholly outside it paints nothing (before 0.11.0 an end left of or above the image became a negative
+    index, and a street's off-image windows painted a band across the whole picture)."""
     n = img.shape[0]
-    img[int(max(y0, 0) * n):int(min(y1, 1) * n), int(max(x0, 0) * n):int(min(x1, 1) * n)] = rgb
+    ya, yb = (int(min(max(v, 0.0), 1.0) * n) for v in (y0, y1))
+    xa, xb = (int(min(max(v, 0.0), 1.0) * n) for v in (x0, x1))
+    img[ya:yb, xa:xb] = rgb
 
 
 def _finish_scene(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -137,7 +141,131 @@ def nature(size: int, rng: np.random.Generator) -> np.ndarray:
     return _finish_scene(img, rng)
 
 
-SCENES = {"room": room, "office": office, "street": street, "nature": nature}
+def _disc(img: np.ndarray, cx: float, cy: float, r: float, rgb, soft: float = 0.25) -> None:
+    """Add a soft-edged disc (centre and radius in fractions of the side) of light ``rgb`` (in place)."""
+    n = img.shape[0]
+    y0, y1 = max(int((cy - r - soft * r) * n), 0), min(int((cy + r + soft * r) * n) + 1, n)
+    x0, x1 = max(int((cx - r - soft * r) * n), 0), min(int((cx + r + soft * r) * n) + 1, n)
+    if y1 <= y0 or x1 <= x0:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32) / n
+    d = np.hypot(xx - cx, yy - cy) / max(r, 1e-4)
+    w = np.clip((1 + soft - d) / max(soft, 1e-3), 0, 1)[..., None]
+    img[y0:y1, x0:x1] += w * np.asarray(rgb, np.float32)
+
+
+def backdrop(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A studio portrait backdrop: mottled painted canvas (grey, slate, brown, olive or teal), a
+    spotlight pool behind the sitter falling off to dark corners, and a floor sweep below."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / max(size - 1, 1)
+    palette = np.array([[0.5, 0.5, 0.5], [0.35, 0.42, 0.55], [0.45, 0.36, 0.28], [0.4, 0.42, 0.3],
+                        [0.25, 0.4, 0.42]])
+    base = palette[rng.integers(len(palette))] * rng.uniform(0.6, 1.3)
+    mottle = 0.82 + 0.36 * _smooth_noise(rng, size, int(rng.integers(3, 7)), 1)
+    img = base * mottle * (0.96 + 0.08 * _smooth_noise(rng, size, 48, 1))
+    cx, cy = 0.5 + rng.uniform(-0.15, 0.15), rng.uniform(0.3, 0.55)
+    fall = rng.uniform(0.6, 1.0)
+    img = img * (1 + fall * (0.6 - np.hypot(xx - cx, yy - cy)))[..., None]
+    sweep = yy > rng.uniform(0.82, 0.95)
+    img = np.where(sweep[..., None], img * 0.85, img)
+    return _finish_scene(img, rng)
+
+
+def event(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A press wall at an event (step-and-repeat): a light wall tiled with sponsors' logos in staggered
+    rows, lit by flash from the front."""
+    wall = rng.uniform(0.75, 0.95) * np.array([1.0, 1.0, 1.0]) + rng.uniform(-0.05, 0.05, 3)
+    img = np.broadcast_to(wall, (size, size, 3)).astype(np.float32).copy()
+    logos = rng.uniform(0.05, 0.8, (int(rng.integers(2, 4)), 3))
+    pitch = rng.uniform(0.2, 0.32)
+    w, h = pitch * rng.uniform(0.4, 0.6), pitch * rng.uniform(0.2, 0.3)
+    ox, oy = rng.uniform(0, pitch, 2)
+    for r, y in enumerate(np.arange(oy - pitch, 1.0, 0.6 * pitch)):
+        for c, x in enumerate(np.arange(ox - pitch + (r % 2) * pitch / 2, 1.0, pitch)):
+            col = logos[(r + 2 * c) % len(logos)]
+            _rect(img, x, y, x + w, y + h, col)
+            _rect(img, x + 0.15 * w, y + 0.35 * h, x + 0.85 * w, y + 0.65 * h, col * 0.5 + wall * 0.5)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / max(size - 1, 1)
+    img = img * (1.05 - 0.35 * np.hypot(xx - 0.5, yy - 0.45))[..., None]  # the flash falls off
+    return _finish_scene(img, rng)
+
+
+def interior(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A lived-in interior (a cafe, a kitchen, a home): a warm dim wall, shelves of books and jars, a
+    lamp's glow on one side and a dark doorway."""
+    yy = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
+    wall = rng.uniform(0.25, 0.55) * np.array([1.0, 0.85, 0.65]) + rng.uniform(-0.05, 0.05, 3)
+    img = np.broadcast_to(wall * (0.85 + 0.2 * yy), (size, size, 3)).astype(np.float32).copy()
+    side = rng.choice([-1, 1])
+    span = rng.uniform(0.35, 0.6)
+    x0 = rng.uniform(0.0, 0.1) if side > 0 else rng.uniform(0.9 - span, 1.0 - span)
+    top = rng.uniform(0.05, 0.2)
+    for y in np.arange(top, 0.85, rng.uniform(0.16, 0.22)):  # shelf boards and what stands on them
+        _rect(img, x0, y + 0.13, x0 + span, y + 0.15, wall * 0.5)
+        x = x0 + rng.uniform(0, 0.03)
+        while x < x0 + span - 0.02:
+            bw, bh = rng.uniform(0.012, 0.04), rng.uniform(0.07, 0.13)
+            _rect(img, x, y + 0.13 - bh, x + bw, y + 0.13, rng.uniform(0.1, 0.7, 3))
+            x += bw + rng.uniform(0.0, 0.02)
+    if rng.random() < 0.6:
+        dx, dw = rng.uniform(0.7, 0.85) if side > 0 else rng.uniform(0.0, 0.15), rng.uniform(0.12, 0.2)
+        _rect(img, dx, rng.uniform(0.15, 0.3), dx + dw, 1.0, wall * 0.25)  # a doorway into a darker room
+    lamp = np.array([1.0, 0.75, 0.45]) * rng.uniform(0.5, 0.9)
+    lx = rng.uniform(0.75, 0.95) if side > 0 else rng.uniform(0.05, 0.25)
+    _disc(img, lx, rng.uniform(0.1, 0.35), rng.uniform(0.08, 0.2), lamp, soft=1.5)
+    return _finish_scene(img, rng)
+
+
+def night(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A street at night: dark facades with a few lit windows, street and shop lights as bright discs
+    (bokeh once the background is defocused), a wet road reflecting them."""
+    yy = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
+    sky = np.array([0.05, 0.06, 0.12]) * rng.uniform(0.6, 1.5)
+    img = np.broadcast_to(sky * (1.2 - 0.5 * yy), (size, size, 3)).astype(np.float32).copy()
+    x = rng.uniform(-0.2, 0.0)
+    while x < 1.0:
+        w, top = rng.uniform(0.2, 0.4), rng.uniform(0.0, 0.3)
+        col = rng.uniform(0.04, 0.12) * np.array([1.0, 0.95, 0.9])
+        _rect(img, x, top, x + w, 0.78, col)
+        for wy in np.arange(top + 0.05, 0.7, 0.1):
+            for wxx in np.arange(x + 0.03, x + w - 0.05, 0.08):
+                if rng.random() < 0.3:
+                    _rect(img, wxx, wy, wxx + 0.045, wy + 0.055, np.array([0.9, 0.7, 0.35]) * rng.uniform(0.5, 1.0))
+        x += w + rng.uniform(0.0, 0.04)
+    _rect(img, 0, 0.78, 1, 1, [0.06, 0.06, 0.07])  # road
+    for _ in range(int(rng.integers(4, 10))):
+        cx, cy, r = rng.uniform(0, 1), rng.uniform(0.2, 0.75), rng.uniform(0.015, 0.05)
+        light = np.array([1.0, 0.8, 0.5]) if rng.random() < 0.6 else np.array([0.85, 0.9, 1.0])
+        light = light * rng.uniform(0.6, 1.2)
+        _disc(img, cx, cy, r, light)
+        _disc(img, cx, 1.56 - cy, r * 0.8, light * 0.25)  # its reflection on the road
+    return _finish_scene(np.clip(img, 0, 1), rng)
+
+
+def park(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Under trees in sunshine: a canopy of leaves in hard light with bright gaps of sky, a sunlit lawn
+    and the dark shade of trunks."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / max(size - 1, 1)
+    sky = np.array([0.8, 0.88, 1.0]) * rng.uniform(0.9, 1.1)
+    leaf = np.array([0.18, 0.3, 0.1]) * rng.uniform(0.7, 1.2)
+    n = 0.6 * _smooth_noise(rng, size, 10, 1)[..., 0] + 0.4 * _smooth_noise(rng, size, 30, 1)[..., 0]
+    sun = 0.6 + 1.2 * (_smooth_noise(rng, size, 18, 1)[..., 0] > 0.6)  # dappled sunlight on the leaves
+    img = leaf * sun[..., None] * (0.7 + 0.6 * n[..., None])
+    gaps = n > rng.uniform(0.68, 0.78)
+    img = np.where(gaps[..., None], sky, img)
+    for _ in range(int(rng.integers(1, 4))):
+        tx, tw = rng.uniform(0, 1), rng.uniform(0.03, 0.08)
+        img = np.where(((np.abs(xx - tx) < tw / 2) & (yy > rng.uniform(0.2, 0.5)))[..., None], leaf * 0.35, img)
+    lawn = yy > rng.uniform(0.72, 0.85)
+    grass = np.array([0.35, 0.55, 0.15]) * (0.9 + 0.5 * _smooth_noise(rng, size, 32, 1))
+    img = np.where(lawn[..., None], grass, img)
+    return _finish_scene(np.clip(img, 0, 1), rng)
+
+
+SCENES = {"room": room, "office": office, "street": street, "nature": nature,
+          # the stand-ins' own families (presets keep the pools disjoint): portrait studios and event walls
+          # (standin_real_a), interiors, night streets and parks (standin_real_b)
+          "backdrop": backdrop, "event": event, "interior": interior, "night": night, "park": park}
 
 
 def dominant_light(bg: np.ndarray) -> tuple[float, float, np.ndarray]:

@@ -32,6 +32,8 @@ from casestudies.names import lookup
 
 SYNTHETIC_PHOTOS = ("coffee", "rocket", "brick", "grass", "gravel", "clock", "coins", "immunohistochemistry")
 STANDIN_A_PHOTOS = ("chelsea", "motorcycle", "hubble", "china")
+# held out from synthetic and standin_real_a; the matting case's held-out backgrounds come from it
+# (data.composites), standin_real_b's faces from its flower and moon since 0.11.0
 STANDIN_B_PHOTOS = ("flower", "retina", "cell", "moon", "colorwheel")
 
 
@@ -107,7 +109,7 @@ PRESETS: dict[str, Preset] = {
          "white_balance": ("normal", 0, 0.03)}),
     "standin_real_a": Preset(
         "standin_real_a", "STAND-IN for a portrait set (CelebAMask-HQ role): scan skin texture, near-frontal, "
-        "soft studio light, long lens, held-out photo backgrounds, mild JPEG, rough human-style labels", True,
+        "soft studio light, long lens, studio backdrops, press walls and held-out photos, mild JPEG, rough human-style labels", True,
         {**_COMMON,
          "yaw": ("normal", 0, 14), "pitch": ("normal", 2, 7), "roll": ("normal", 0, 5),
          "skin_texture": ("const", "scan"), "texture_detail": ("uniform", 0, 0.4),
@@ -119,13 +121,16 @@ PRESETS: dict[str, Preset] = {
          "glasses": ("choice", {"none": 0.85, "clear": 0.1, "sun": 0.05}),
          "hat": ("choice", {"none": 0.95, "cap": 0.03, "beanie": 0.02}), "mask": ("const", "none"),
          "headphones": ("const", "none"),
-         "background": ("const", "photo"), "bg_photo": _even(STANDIN_A_PHOTOS), "bg_blur": ("uniform", 0.5, 3),
+         # studio backdrops and press walls (portraits are taken there), and its held-out photos
+         "background": ("choice", {"procedural": 0.6, "photo": 0.4}),
+         "bg_pattern": ("choice", {"backdrop": 0.65, "event": 0.35}),
+         "bg_photo": _even(STANDIN_A_PHOTOS), "bg_blur": ("uniform", 0.5, 3),
          "blur": ("uniform", 0.2, 0.7), "noise": ("uniform", 0.004, 0.015), "jpeg_quality": ("uniform", 60, 95),
          "brightness": ("normal", 0.02, 0.04), "contrast": ("normal", 1.05, 0.05), "saturation": ("normal", 1.1, 0.08),
          "white_balance": ("normal", 0.03, 0.03), "label_roughness": ("uniform", 0.4, 0.8)}),
     "standin_real_b": Preset(
         "standin_real_b", "STAND-IN for an in-the-wild set (LaPa role): scan skin texture, wider pose, harsh "
-        "warm light, wide-angle camera, small faces, held-out photo backgrounds, noise and strong JPEG, rough labels", True,
+        "warm light, wide-angle camera, small faces, interiors, night streets, parks and held-out photos, noise and strong JPEG, rough labels", True,
         {**_COMMON,
          "yaw": ("normal", 0, 30), "pitch": ("normal", -3, 13), "roll": ("normal", 0, 11),
          "skin_texture": ("const", "scan"), "texture_detail": ("uniform", 0.3, 1),
@@ -134,7 +139,12 @@ PRESETS: dict[str, Preset] = {
          "ambient": ("uniform", 0.2, 0.4), "key_intensity": ("uniform", 0.7, 1.2), "key_azimuth": ("normal", 0, 45),
          "key_temperature": ("uniform", 2700, 4500), "fill_intensity": ("sparse", 0.3, 0, 0.4),
          "shadows": ("const", "on"), "shadow_fill": ("uniform", 0.0, 0.3),
-         "background": ("const", "photo"), "bg_photo": _even(STANDIN_B_PHOTOS), "bg_blur": ("uniform", 0, 1),
+         # interiors, night streets and parks, and two of its held-out photos (a flower bed, a grey
+         # pitted surface); the retina, cell and colour-wheel pictures of STANDIN_B_PHOTOS, which no face
+         # is photographed in front of, stay in the matting composites' held-out set only
+         "background": ("choice", {"procedural": 0.8, "photo": 0.2}),
+         "bg_pattern": ("choice", {"interior": 0.4, "night": 0.25, "park": 0.35}),
+         "bg_photo": _even(("flower", "moon")), "bg_blur": ("uniform", 0, 1),
          "blur": ("uniform", 0.2, 0.9), "noise": ("uniform", 0.01, 0.035), "jpeg_quality": ("uniform", 35, 85),
          "brightness": ("normal", -0.03, 0.05), "contrast": ("normal", 0.95, 0.08), "saturation": ("normal", 0.9, 0.1),
          "white_balance": ("normal", -0.04, 0.04), "label_roughness": ("uniform", 0.6, 1.0)}),

@@ -141,7 +141,7 @@ def scene_light_grid(size: int = 128, identity_seed: int = 3,
     for k in (0.0, 1.0):
         for c, kind in enumerate(scenes):
             tiles.append(render_sample(_studio(identity_seed=identity_seed, individuality=1.0, bg_pattern=kind,
-                                               bg_seed=0.1 + 0.2 * c, env_light=k, key_azimuth=0.0, shadows="on",
+                                               bg_seed=(0.1 + 0.2 * c) % 1.0, env_light=k, key_azimuth=0.0, shadows="on",
                                                fill_intensity=0.15), size=size, seed=2 + c)["image"])
     return grid(tiles, len(scenes))
 
