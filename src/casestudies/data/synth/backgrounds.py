@@ -1,7 +1,7 @@
 """Backgrounds: procedural textures, layered procedural scenes (room, office, street, nature; and the
-stand-ins' studio backdrop, event wall, interior, night street and park) and crops of photographs (no faces in the photo pool), and the dominant light a background implies
-(``dominant_light``) and the irradiance it sheds (``environment_irradiance``), so the subject can be lit
-by its scene."""
+stand-ins' studio backdrop, press wall, interior, night street and park) and crops of photographs (no
+faces in the photo pool), and the dominant light a background implies (``dominant_light``) and the
+irradiance it sheds (``environment_irradiance``), so the subject can be lit by its scene."""
 
 from __future__ import annotations
 
