@@ -267,8 +267,8 @@ def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: in
         i += 1
         if abs(s["meta"]["pose"]["yaw"]) < FRONTAL_YAW and s["meta"]["params"]["mask"] == "none":
             desc.append(_dlib_face(models, s["image"], s["landmarks"])[2])
-    diff, n_diff = _pair_share(np.array(desc), np.arange(len(desc)), same=False)
-    diff_ci = pair_share_interval(np.array(desc), np.arange(len(desc)), same=False)
+    faces, ids = np.array(desc), np.arange(len(desc))
+    (diff, n_diff), diff_ci = _pair_share(faces, ids, same=False), pair_share_interval(faces, ids, same=False)
     # renders j = 0, 1, ... of each identity: the first per_id at every pose, and the first per_id of
     # them near-frontal (further draws of the same identity until there are enough)
     every, frontal = [], []  # (identity, descriptor)

@@ -106,21 +106,33 @@ def office(size: int, rng: np.random.Generator) -> np.ndarray:
     return _finish_scene(img, rng)
 
 
+def _facades(img: np.ndarray, rng: np.random.Generator, width: tuple[float, float], top: float, bottom: float,
+             gap: float, facade, window) -> None:
+    """A row of building facades from left to right (in place): widths drawn from ``width``, tops from
+    [0, ``top``], all down to ``bottom``, up to ``gap`` apart; ``facade()`` gives a facade's colour and
+    ``window(colour)`` each window's (``None``: a window not drawn), on a grid 0.08 wide and 0.1 high."""
+    x = rng.uniform(-0.2, 0.0)
+    while x < 1.0:
+        w = rng.uniform(*width)
+        t = rng.uniform(0.0, top)
+        col = facade()
+        _rect(img, x, t, x + w, bottom, col)
+        for wy in np.arange(t + 0.05, bottom - 0.08, 0.1):
+            for wxx in np.arange(x + 0.03, x + w - 0.05, 0.08):
+                rgb = window(col)
+                if rgb is not None:
+                    _rect(img, wxx, wy, wxx + 0.045, wy + 0.055, rgb)
+        x += w + rng.uniform(0.0, gap)
+
+
 def street(size: int, rng: np.random.Generator) -> np.ndarray:
     """A street: sky, building facades with window grids, pavement."""
     yy = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
     sky = np.array([0.55, 0.7, 0.95]) * rng.uniform(0.8, 1.1)
     img = np.broadcast_to(sky * (1.1 - 0.4 * yy), (size, size, 3)).copy()
-    x = rng.uniform(-0.2, 0.0)
-    while x < 1.0:
-        w = rng.uniform(0.2, 0.45)
-        top = rng.uniform(0.0, 0.35)
-        col = rng.uniform(0.3, 0.8) * np.array([1.0, 0.9, 0.8]) + rng.uniform(-0.1, 0.1, 3)
-        _rect(img, x, top, x + w, 0.8, col)
-        for wy in np.arange(top + 0.05, 0.72, 0.1):
-            for wxx in np.arange(x + 0.03, x + w - 0.05, 0.08):
-                _rect(img, wxx, wy, wxx + 0.045, wy + 0.055, col * 0.45 + 0.15 * rng.random())
-        x += w + rng.uniform(0.0, 0.05)
+    _facades(img, rng, (0.2, 0.45), 0.35, 0.8, 0.05,
+             lambda: rng.uniform(0.3, 0.8) * np.array([1.0, 0.9, 0.8]) + rng.uniform(-0.1, 0.1, 3),
+             lambda col: col * 0.45 + 0.15 * rng.random())
     _rect(img, 0, 0.8, 1, 1, [0.42, 0.42, 0.44])  # pavement
     return _finish_scene(img, rng)
 
@@ -222,16 +234,9 @@ def night(size: int, rng: np.random.Generator) -> np.ndarray:
     yy = np.linspace(0, 1, size, dtype=np.float32)[:, None, None]
     sky = np.array([0.05, 0.06, 0.12]) * rng.uniform(0.6, 1.5)
     img = np.broadcast_to(sky * (1.2 - 0.5 * yy), (size, size, 3)).astype(np.float32).copy()
-    x = rng.uniform(-0.2, 0.0)
-    while x < 1.0:
-        w, top = rng.uniform(0.2, 0.4), rng.uniform(0.0, 0.3)
-        col = rng.uniform(0.04, 0.12) * np.array([1.0, 0.95, 0.9])
-        _rect(img, x, top, x + w, 0.78, col)
-        for wy in np.arange(top + 0.05, 0.7, 0.1):
-            for wxx in np.arange(x + 0.03, x + w - 0.05, 0.08):
-                if rng.random() < 0.3:
-                    _rect(img, wxx, wy, wxx + 0.045, wy + 0.055, np.array([0.9, 0.7, 0.35]) * rng.uniform(0.5, 1.0))
-        x += w + rng.uniform(0.0, 0.04)
+    _facades(img, rng, (0.2, 0.4), 0.3, 0.78, 0.04,
+             lambda: rng.uniform(0.04, 0.12) * np.array([1.0, 0.95, 0.9]),
+             lambda col: np.array([0.9, 0.7, 0.35]) * rng.uniform(0.5, 1.0) if rng.random() < 0.3 else None)
     _rect(img, 0, 0.78, 1, 1, [0.06, 0.06, 0.07])  # road
     for _ in range(int(rng.integers(4, 10))):
         cx, cy, r = rng.uniform(0, 1), rng.uniform(0.2, 0.75), rng.uniform(0.015, 0.05)
