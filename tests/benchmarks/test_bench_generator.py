@@ -59,3 +59,64 @@ def test_same_identity_interval_resamples_identities() -> None:
     ids3 = np.repeat([0, 1, 2], 4)
     desc3 = np.r_[close, close + 5, close - 5]
     assert bench.pair_share_interval(desc3, ids3, same=True, n_boot=200) == (1.0, 1.0)
+
+
+class _FakeDlib:
+    """The three dlib types ``_dlib_face`` builds, recording what they were given."""
+
+    class point:  # noqa: N801 - dlib's names
+        def __init__(self, x: int, y: int) -> None:
+            self.x, self.y = x, y
+
+    class rectangle:  # noqa: N801
+        def __init__(self, left: int, top: int, right: int, bottom: int) -> None:
+            self.box = (left, top, right, bottom)
+
+        def left(self) -> int:
+            return self.box[0]
+
+        def top(self) -> int:
+            return self.box[1]
+
+        def right(self) -> int:
+            return self.box[2]
+
+        def bottom(self) -> int:
+            return self.box[3]
+
+    class full_object_detection:  # noqa: N801
+        def __init__(self, rect, parts: list) -> None:
+            self.rect, self.parts = rect, parts
+
+        def part(self, i: int):
+            return self.parts[i]
+
+
+def _fake_models(boxes: list, predicted: np.ndarray):
+    """(detector returning ``boxes``, predictor returning ``predicted``, recogniser that returns the
+    x coordinates of the 68 points it was aligned on, so a test sees which shape it got)."""
+    fake = _FakeDlib
+
+    def pred(img, rect):
+        return fake.full_object_detection(rect, [fake.point(int(x), int(y)) for x, y in predicted])
+
+    class Rec:
+        def compute_face_descriptor(self, img, shape):
+            return [shape.part(i).x for i in range(68)]
+
+    return (lambda img, up: boxes), pred, Rec()
+
+
+def test_a_missed_face_is_aligned_on_its_labels_and_a_detected_one_on_dlibs_points(monkeypatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "dlib", _FakeDlib)
+    img = np.zeros((64, 64, 3), np.uint8)
+    labels = np.stack([np.linspace(10, 50, 68), np.linspace(12, 52, 68)], 1).astype(np.float32)
+    predicted = labels + 3.0
+    # the detector finds a box holding the labelled nose tip: dlib's own pipeline
+    box = _FakeDlib.rectangle(5, 5, 60, 60)
+    hit, pts, desc = bench._dlib_face(_fake_models([box], predicted), img, labels)
+    assert hit and np.allclose(pts, predicted.astype(int)) and np.allclose(desc, predicted[:, 0].astype(int))
+    # a box elsewhere in the picture is not this face: a miss, aligned on the labels, no predicted points
+    far = _FakeDlib.rectangle(0, 0, 4, 4)
+    hit, pts, desc = bench._dlib_face(_fake_models([far], predicted), img, labels)
+    assert not hit and pts is None and np.allclose(desc, np.round(labels[:, 0]))
