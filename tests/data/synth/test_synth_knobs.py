@@ -64,6 +64,16 @@ def test_presets_sample_valid_params_and_mark_standins(preset):
     assert PRESETS[preset].is_standin == preset.startswith("standin")
 
 
+def test_no_preset_exaggerates_the_scans_skin_detail():
+    # the scan's detail is raised to 0.5 + texture_detail: above 0.5 it is more contrasted than the
+    # scan's own skin (standin_real_b drew 0.3-1 before 0.12.0: blotchy skin, and more look-alikes)
+    for name in PRESETS:
+        rng = np.random.default_rng(3)
+        draws = [sample_params(name, rng) for _ in range(300)]
+        detail = [p["texture_detail"] for p in draws if p["skin_texture"] == "scan"]
+        assert not detail or max(detail) <= 0.5, name
+
+
 def test_standin_backgrounds_are_disjoint_from_synthetic():
     def pool(name):
         d = PRESETS[name].dists["bg_photo"]
