@@ -190,11 +190,15 @@ def _dlib_face(models, img: np.ndarray, lms: np.ndarray) -> tuple[bool, np.ndarr
     return bool(hit), pts, np.array(rec.compute_face_descriptor(img, shape))
 
 
+def _same_person(desc: np.ndarray) -> np.ndarray:
+    """Pairwise 'same person' matrix of descriptors (distance under ``SAME_PERSON``)."""
+    return np.linalg.norm(desc[:, None] - desc[None], axis=-1) < SAME_PERSON
+
+
 def _pair_share(desc: np.ndarray, groups: np.ndarray, same: bool) -> tuple[float, int]:
-    d = np.linalg.norm(desc[:, None] - desc[None], axis=-1)
     iu = np.triu_indices(len(desc), 1)
     sel = (groups[iu[0]] == groups[iu[1]]) == same
-    return float((d[iu][sel] < SAME_PERSON).mean()) if sel.any() else float("nan"), int(sel.sum())
+    return float(_same_person(desc)[iu][sel].mean()) if sel.any() else float("nan"), int(sel.sum())
 
 
 N_BOOT = 2000  # bootstrap resamples of the pair shares' intervals
@@ -206,7 +210,7 @@ def pair_share_interval(desc: np.ndarray, groups: np.ndarray, same: bool, n_boot
     are resampled with replacement, because pairs that share a face are not independent. Pairs are
     counted between distinct draws only: a group drawn twice never pairs with its own copy (its pairs
     with itself would be distance 0, or the same pairs twice)."""
-    d = np.linalg.norm(desc[:, None] - desc[None], axis=-1) < SAME_PERSON
+    d = _same_person(desc)
     ids, inv = np.unique(groups, return_inverse=True)
     g = len(ids)
     if same:  # per identity: (pairs under the threshold, pairs); a resample sums them over its draws
