@@ -27,6 +27,7 @@ import numpy as np
 from casestudies.data.synth.geometry import (
     EXPRESSION_MODES,
     FEATURE_FIELD_MODES,
+    FEATURE_FIELD_REGIONS,
     FEATURE_MODES,
     IDENTITY_MODES,
     IDENTITY_SHAPES,
@@ -91,9 +92,12 @@ EXPRESSIONS_AU: dict[str, dict[str, float]] = {
 # weight sd of each local feature-shape mode (geometry.FEATURE_MODES): 1.0 in 0.5.0, 1.25 in 0.6.0, 1.5
 # since 0.8.0 (the label conventions of 0.7.0 left the NME room for it; docs/generator.md)
 FEATURE_SD = 1.5
-# weight sd of each feature field (geometry.FEATURE_FIELD_MODES; 1.5 mm peak at unit weight): fine shape
-# of eyes, nose and mouth per identity; 1.0 and 2.2 gave less / no more than 1.6 (docs/generator.md)
-FEATURE_FIELD_SD = 1.6
+# weight sd of the feature fields by region (geometry.FEATURE_FIELD_MODES; 1.5 mm peak at unit weight):
+# fine shape of eyes, nose and mouth per identity; 1.6 for all in 0.8.0-0.12.0. The eyes carried less of
+# who a face is than on real photos; their fields at 2.4 cut dlib's look-alike share (standin_real_a
+# 0.136 -> 0.129, synthetic 0.105 -> 0.101 on 300 faces), where wider nose and mouth fields cost landmark
+# realism for nothing and eye fields at 3.2 tear the lids (docs/generator.md, "Generator 0.13.0")
+FEATURE_FIELD_SD = {"eyes": 2.4, "nose": 1.6, "mouth": 1.6}
 MODE_CAP = 2.0  # no mode beyond twice its unit displacement, whatever knobs and expression add up to
 _LM_MODES = IDENTITY_SHAPES + IDENTITY_MODES  # modes the proportion fit may use
 
@@ -178,7 +182,8 @@ def identity_weights(identity_seed: int, sex: float, age: float, population: str
     w[[SHAPES.index(k) for k in INDIVIDUAL_MODES]] = ind * float(individuality)
     feat = np.clip(rng.normal(0, FEATURE_SD, len(FEATURE_MODES)), -2.5 * FEATURE_SD, 2.5 * FEATURE_SD)
     w[[SHAPES.index(k) for k in FEATURE_MODES]] = feat * float(individuality)
-    ff = np.clip(rng.normal(0, FEATURE_FIELD_SD, len(FEATURE_FIELD_MODES)), -2.5 * FEATURE_FIELD_SD, 2.5 * FEATURE_FIELD_SD)
+    ff_sd = np.array([FEATURE_FIELD_SD[r] for r in FEATURE_FIELD_REGIONS])
+    ff = np.clip(rng.normal(0, ff_sd), -2.5 * ff_sd, 2.5 * ff_sd)
     w[[SHAPES.index(k) for k in FEATURE_FIELD_MODES]] = ff * float(individuality)
     # sex and age beyond the measurements: heavier brow ridge and chin and flatter cheeks in men (after
     # puberty), fuller cheeks and no brow ridge in children, higher brows in women
