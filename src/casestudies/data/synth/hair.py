@@ -55,6 +55,10 @@ STYLE = {"short": (1.04, 1.09, 0.45, 0.7), "buzz": (1.02, 1.04, 0.45, 0.7), "cur
 # curl amplitude of fringe strands relative to the rest: they lie flat on the forehead, where a full 6 mm
 # curl drew a curly fringe as scribbles over the skin
 BANG_CURL = 0.3
+# strands per scalp root that falls forward as a fringe (one before 0.13.0: about 60 strands at 256 px
+# over a 60 mm wide forehead, drawn as a comb of lines over bare skin)
+BANG_DENSITY = 5
+BANG_SPREAD = 0.004  # metres
 BUN_CENTRE = np.array([0.0, 0.085, -0.085])  # on the crown, towards the back (head frame, metres)
 TAIL_ROOT = np.array([0.0, 0.035, -0.105])  # where a ponytail is gathered
 
@@ -94,17 +98,22 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
         return np.zeros((0, N_SEG + 1, 3), np.float32)
     idx = rng.choice(idx, size=min(n, len(idx) * 3), replace=True)
     root = pos[idx] + rng.normal(0, 0.002, (len(idx), 3))
+    front = (root[:, 2] > 0.045) & (root[:, 1] > head.brow_top + 0.02)
+    bangs = front & (rng.random(len(idx)) < float(p["fringe"])) & (style != "afro")
+    if bangs.any():  # a fringe is a dense layer over the forehead: BANG_DENSITY strands per falling root,
+        # spread sideways (sd BANG_SPREAD) so that a partial fringe thins evenly instead of falling in clumps
+        src = np.repeat(np.nonzero(bangs)[0], BANG_DENSITY - 1)
+        root = np.concatenate([root, root[src] + rng.normal(0, 1.0, (len(src), 3)) * [BANG_SPREAD, 0.001, 0.001]])
+        bangs = np.concatenate([bangs, np.ones(len(src), bool)])
     nrm = _unit((root - c) / r**2)
     # 2. initial direction: tangent to the scalp, combed away from a parting and backwards, lifted a little
     #    (straight out for an afro); fringe strands fall forward over the forehead, no lower than the brows
     side = np.where(root[:, 0] >= 0, 1.0, -1.0)
     comb = np.stack([0.5 * side * (1 - 0.5 * (back > 0.9)), np.zeros_like(side), -back + 0 * side], 1)
-    front = (root[:, 2] > 0.045) & (root[:, 1] > head.brow_top + 0.02)
-    bangs = front & (rng.random(len(idx)) < float(p["fringe"])) & (style != "afro")
     comb[bangs] = [0.0, -0.6, 0.5]
     comb -= (comb * nrm).sum(1, keepdims=True) * nrm  # project onto the tangent plane
     d0 = _unit(_unit(comb) + (2.0 if style == "afro" else 0.25) * nrm)
-    lengths = length * rng.uniform(0.6, 1.0, len(idx))
+    lengths = length * rng.uniform(0.6, 1.0, len(root))
     lengths[bangs] = np.minimum(lengths[bangs], np.maximum(root[bangs, 1] - head.brow_top - 0.004, 0.01))
     if style in ("bun", "ponytail"):  # pulled back tight: strands run over the scalp towards the gather point
         goal = BUN_CENTRE if style == "bun" else TAIL_ROOT
@@ -112,7 +121,7 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     seg = (lengths / N_SEG)[:, None]
     # 3. integrate: bend towards gravity (or the gather point); stay on the style's shell outside the skull,
     #    beside (not over) the face; fringe strands lie on the forehead
-    pts = np.empty((len(idx), N_SEG + 1, 3), np.float32)
+    pts = np.empty((len(root), N_SEG + 1, 3), np.float32)
     pts[:, 0] = root
     cur = root.copy()
     dirn = d0
@@ -138,7 +147,7 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     # 4. curl from the tile bank, in the plane normal to the root normal
     amp = (0.006 + 0.006 * (style == "afro")) * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
     amp[bangs] *= BANG_CURL
-    tiles = CURL_TILES[rng.integers(0, N_TILES, len(idx))]
+    tiles = CURL_TILES[rng.integers(0, N_TILES, len(root))]
     a = _unit(np.stack([-nrm[:, 2], np.zeros(len(nrm)), nrm[:, 0]], 1))  # nrm x (0, 1, 0)
     b = np.cross(nrm, a)
     pts += amp[:, None, None] * (tiles[..., :1] * a[:, None] + tiles[..., 1:] * b[:, None])
