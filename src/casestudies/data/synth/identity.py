@@ -96,7 +96,7 @@ FEATURE_SD = 1.5
 # fine shape of eyes, nose and mouth per identity; 1.6 for all in 0.8.0-0.12.0. The eyes carried less of
 # who a face is than on real photos; their fields at 2.4 cut dlib's look-alike share (standin_real_a
 # 0.136 -> 0.129, synthetic 0.105 -> 0.101 on 300 faces), where wider nose and mouth fields cost landmark
-# realism for nothing and eye fields at 3.2 tear the lids (docs/generator.md, "Generator 0.13.0")
+# realism for nothing and eye fields at 3.2 tear some lids (docs/generator.md, "Generator 0.13.0")
 FEATURE_FIELD_SD = {"eyes": 2.4, "nose": 1.6, "mouth": 1.6}
 MODE_CAP = 2.0  # no mode beyond twice its unit displacement, whatever knobs and expression add up to
 _LM_MODES = IDENTITY_SHAPES + IDENTITY_MODES  # modes the proportion fit may use
