@@ -632,6 +632,8 @@ class HeadModel:
         # 1. landmark vertices (snap landmarks to the nearest vertex so they lie on the surface)
         self.lm_vid = np.argmin(((v64[None] - self.lm0[:, None]) ** 2).sum(-1), axis=1)
         self.contour_cands, self.contour_out = jaw_contour_candidates(v64, self.lm0, self.labels)
+        self.contour_ptr = np.cumsum([0] + [len(c) for c in self.contour_cands]).astype(np.int64)
+        self.contour_ids = np.concatenate(self.contour_cands).astype(np.int64)
         # 2. eye openings: per-vertex lid coordinate v (0 lower lid, 1 upper lid) and push-back depth
         self.eye_vid, self.eye_v, self.eye_push, self.eyeball_c0 = [], [], [], []
         for idx in (range(36, 42), range(42, 48)):
@@ -734,6 +736,7 @@ class HeadModel:
         # vertex subsets the per-image skin marks touch (everything else is left alone)
         self.wrinkle_ids = np.nonzero(self.wrinkles > 1e-3)[0]
         self.red_ids = np.nonzero(self.red_mask > 1e-3)[0]
+        self.red_mask_ids = np.ascontiguousarray(self.red_mask[self.red_ids], np.float32)
         self.shadow_ids = np.nonzero(self.shadow_mask > 1e-3)[0]
         self.beard_ids = np.nonzero(self.beard_zone)[0]
         self.lip_ids = np.nonzero(np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")]))[0]
@@ -765,7 +768,7 @@ class HeadModel:
         self.fh_z = grey_dilation(np.where(np.isfinite(fh), fh, -1.0), size=(3, 3)).astype(np.float32)
         # sparse, int16-quantised copy of the basis for the per-image blend: points a mode moves by
         # more than 10 um (a hundredth of a pixel at 256 px), in steps of max|B_k| / 32000 (< 1 um)
-        offs, rows, vals, scales = [0], [], [], []
+        rows, vals, scales = [], [], []
         for k in range(len(SHAPES)):
             bk = self.basis[:, :, k]
             nz = np.nonzero(np.abs(bk).max(1) > 1e-5)[0]
@@ -773,9 +776,21 @@ class HeadModel:
             rows.append(nz.astype(np.int32))
             vals.append(np.round(bk[nz] / sc).astype(np.int16))
             scales.append(sc)
-            offs.append(offs[-1] + len(nz))
-        self.sparse_basis = (np.array(offs, np.int64), np.concatenate(rows), np.concatenate(vals),
-                             np.array(scales, np.float32))
+        # modes that move nearly every point (over 90 %) are stored dense, so the blend runs over them as
+        # contiguous vector loops; the rest vertex by vertex, each vertex's entries in mode order
+        n_pts = len(self.points0)
+        dense = [k for k in range(len(SHAPES)) if len(rows[k]) > 0.9 * n_pts]
+        dvals = np.zeros((len(dense), n_pts, 3), np.int16)
+        for d, k in enumerate(dense):
+            dvals[d, rows[k]] = vals[k]
+        keep = [k for k in range(len(SHAPES)) if k not in dense]
+        rows_a = np.concatenate([rows[k] for k in keep])
+        vals_a = np.concatenate([vals[k] for k in keep])
+        mode_a = np.repeat(np.array(keep, np.uint8), [len(rows[k]) for k in keep])
+        order = np.lexsort((mode_a, rows_a))
+        self.sparse_basis = (np.array(dense, np.int64), dvals.reshape(len(dense), -1),
+                             np.searchsorted(rows_a[order], np.arange(n_pts + 1)).astype(np.int32),
+                             mode_a[order], vals_a[order], np.array(scales, np.float32))
         # procedural skin (per identity in scene._template_albedo): tint, blotch fields, redness
         tint = np.ones((len(tv), 3), np.float32)
         tint[np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")])] = [0.95, 0.68, 0.68]

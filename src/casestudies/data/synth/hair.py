@@ -1,12 +1,16 @@
 """Hair, beard and eyebrow strands as polylines (head frame, metres).
 
 Strands are instanced from a fixed bank of pre-tessellated curl tiles (``CURL_TILES``): each strand
-picks a tile, so per-image work is a few vectorised numpy operations over (strands x segments).
+picks a tile, so per-image work is a few vectorised numpy operations over (strands x segments) and one
+numba loop that grows the scalp strands (``_integrate``).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
 from casestudies.data.synth.geometry import HeadModel
 
@@ -116,34 +120,15 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     lengths = length * rng.uniform(0.6, 1.0, len(root))
     lengths[bangs] = np.minimum(lengths[bangs], np.maximum(root[bangs, 1] - head.brow_top - 0.004, 0.01))
     if style in ("bun", "ponytail"):  # pulled back tight: strands run over the scalp towards the gather point
-        goal = BUN_CENTRE if style == "bun" else TAIL_ROOT
-        lengths[~bangs] = np.linalg.norm(root[~bangs] - goal, axis=1)
+        lengths[~bangs] = np.linalg.norm(root[~bangs] - (BUN_CENTRE if style == "bun" else TAIL_ROOT), axis=1)
     seg = (lengths / N_SEG)[:, None]
     # 3. integrate: bend towards gravity (or the gather point); stay on the style's shell outside the skull,
     #    beside (not over) the face; fringe strands lie on the forehead
-    pts = np.empty((len(root), N_SEG + 1, 3), np.float32)
-    pts[:, 0] = root
-    cur = root.copy()
-    dirn = d0
-    grav = np.array([0.0, -1.0, 0.0])
-    for k in range(1, N_SEG + 1):
-        if style in ("bun", "ponytail"):
-            to_goal = _unit(goal - cur)
-            dirn = np.where(bangs[:, None], _unit(dirn + grav * gravity), _unit(dirn + 2.0 * to_goal))
-        else:
-            dirn = _unit(dirn + grav * gravity)
-        cur = cur + dirn * seg
-        q = (cur - c) / r
-        rad = np.sqrt((q * q).sum(1))
-        upper = cur[:, 1] > c[1] - 0.01
-        lim = np.where(upper, np.minimum(np.maximum(rad, shell_lo), shell_hi), np.maximum(rad, shell_lo))
-        cur = c + q / rad[:, None] * lim[:, None] * r
-        if bangs.any():
-            fz = _forehead_z(head, cur[bangs, :2]) + 0.0025
-            cur[bangs, 2] = np.maximum(cur[bangs, 2], fz)
-        face = (~bangs) & (cur[:, 1] < 0.015) & (cur[:, 2] > 0.0) & (np.abs(cur[:, 0]) < 0.082)
-        cur[face, 0] = np.where(cur[face, 0] >= 0, 0.082, -0.082)
-        pts[:, k] = cur
+    goal = np.zeros(3)
+    if style in ("bun", "ponytail"):
+        goal = BUN_CENTRE if style == "bun" else TAIL_ROOT
+    pts = _integrate(root, d0, seg[:, 0], bangs, c, r, shell_lo, shell_hi, gravity, style in ("bun", "ponytail"),
+                     goal, head.fh_z, head.fh_origin, head.fh_step)
     # 4. curl from the tile bank, in the plane normal to the root normal
     amp = (0.006 + 0.006 * (style == "afro")) * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
     amp[bangs] *= BANG_CURL
@@ -185,3 +170,44 @@ def short_strands(roots: np.ndarray, normals: np.ndarray, direction: np.ndarray,
     t = np.linspace(0, 1, n_seg + 1)[None, :, None]
     droop = np.array([0.0, -1.0, 0.0]) * 0.3 * t**2
     return (roots[:, None] + (d[:, None] * t + droop) * lengths[:, :, None]).astype(np.float32)
+
+
+@njit(cache=True, nogil=True)
+def _integrate(root, d0, seg, bangs, c, r, shell_lo, shell_hi, gravity, gathered, goal, fh_z, fh_origin, fh_step):
+    """Step 3 of ``scalp_strands``: (S, N_SEG + 1, 3) float32 points from roots ``root``, initial unit
+    directions ``d0`` and segment lengths ``seg`` (metres). Each step bends towards gravity (or, for a
+    gathered style, towards ``goal``; fringe strands always fall), keeps the point on the style's shell
+    (radii ``shell_lo .. shell_hi`` of the skull ellipsoid ``c, r``; no upper bound below the skull's
+    centre), lays fringe strands 2.5 mm over the forehead height map and keeps other strands beside,
+    not over, the face (|x| >= 82 mm below y = 15 mm in front)."""
+    ns = root.shape[0]
+    pts = np.empty((ns, N_SEG + 1, 3), np.float32)
+    ni, nj = fh_z.shape
+    for s in range(ns):
+        x, y, z = root[s, 0], root[s, 1], root[s, 2]
+        dx, dy, dz = d0[s, 0], d0[s, 1], d0[s, 2]
+        pts[s, 0, 0], pts[s, 0, 1], pts[s, 0, 2] = x, y, z
+        for k in range(1, N_SEG + 1):
+            if gathered and not bangs[s]:
+                gx, gy, gz = goal[0] - x, goal[1] - y, goal[2] - z
+                gn = math.sqrt(gx * gx + gy * gy + gz * gz) + 1e-12
+                dx, dy, dz = dx + 2.0 * (gx / gn), dy + 2.0 * (gy / gn), dz + 2.0 * (gz / gn)
+            else:
+                dy = dy - gravity
+            dn = math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-12
+            dx, dy, dz = dx / dn, dy / dn, dz / dn
+            x, y, z = x + dx * seg[s], y + dy * seg[s], z + dz * seg[s]
+            qx, qy, qz = (x - c[0]) / r[0], (y - c[1]) / r[1], (z - c[2]) / r[2]
+            rad = math.sqrt(qx * qx + qy * qy + qz * qz)
+            lim = max(rad, shell_lo)
+            if y > c[1] - 0.01:
+                lim = min(lim, shell_hi)
+            x, y, z = c[0] + qx / rad * lim * r[0], c[1] + qy / rad * lim * r[1], c[2] + qz / rad * lim * r[2]
+            if bangs[s]:
+                i = min(max(int(math.floor((x - fh_origin[0]) / fh_step)), 0), ni - 1)
+                j = min(max(int(math.floor((y - fh_origin[1]) / fh_step)), 0), nj - 1)
+                z = max(z, fh_z[i, j] + 0.0025)
+            elif y < 0.015 and z > 0.0 and abs(x) < 0.082:
+                x = 0.082 if x >= 0 else -0.082
+            pts[s, k, 0], pts[s, k, 1], pts[s, k, 2] = x, y, z
+    return pts

@@ -1,4 +1,6 @@
-"""Numba kernels: triangle z-buffer rasterisation, deferred shading, anti-aliased strand lines.
+"""Numba kernels: triangle z-buffer rasterisation, deferred shading, anti-aliased strand lines, and the
+per-vertex and per-point steps that numpy did several times slower (rigid transforms, the blend-shape
+sum, skin albedo, strand segments, landmark visibility and the jaw outline's vertices).
 
 Screen convention: a point projects to pixel coordinates ``(x, y)`` with the origin at the centre of
 the top-left pixel (the project convention), so pixel ``(i, j)`` is sampled at ``(x, y) = (j, i)``.
@@ -13,6 +15,98 @@ import numpy as np
 from numba import njit
 
 NEAR = 1e-3
+
+
+@njit(cache=True, nogil=True)
+def affine(v, m, pre, post):
+    """``(v - pre) @ m.T + post`` for (N, 3) points ``v`` and a 3 x 3 ``m``, in ``v``'s precision
+    (a rigid transform to camera or light coordinates; numpy's matmul on N x 3 arrays is several times
+    slower)."""
+    out = np.empty(v.shape, v.dtype)
+    for i in range(v.shape[0]):
+        x = v[i, 0] - pre[0]
+        y = v[i, 1] - pre[1]
+        z = v[i, 2] - pre[2]
+        for r in range(3):
+            out[i, r] = m[r, 0] * x + m[r, 1] * y + m[r, 2] * z + post[r]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def masked_mean(x, lab, value):
+    """Mean of the rows of (N, C) ``x`` whose ``lab`` equals ``value`` (float64 sums; zeros if none)."""
+    acc = np.zeros(x.shape[1])
+    n = 0
+    for i in range(x.shape[0]):
+        if lab[i] == value:
+            n += 1
+            for c in range(x.shape[1]):
+                acc[c] += x[i, c]
+    return (acc / max(n, 1)).astype(x.dtype)
+
+
+@njit(cache=True, nogil=True)
+def darken_rows(x, ids, weight, strength, rgb):
+    """In place: ``x[ids[i]] *= 1 - strength * weight[i] * rgb`` (a per-vertex tint such as redness)."""
+    for i in range(ids.shape[0]):
+        k = strength * weight[i]
+        for c in range(x.shape[1]):
+            x[ids[i], c] *= 1 - k * rgb[c]
+
+
+@njit(cache=True, nogil=True)
+def skin_albedo(tone, tint, shade, td, blotch, det, red_field, red, scan_log, scan_exp):
+    """Per-vertex skin albedo (N x 3 float32): ``tone * tint * (shade + td * (blotch * det - red_field))
+    + td * red``, times ``exp(scan_exp * scan_log)`` (the scan's log detail raised to a contrast)
+    when ``scan_log`` is not empty."""
+    n = tint.shape[0]
+    out = np.empty((n, 3), np.float32)
+    use_scan = scan_log.shape[0] > 0
+    for i in range(n):
+        base = shade[i] + td * (blotch * det[i] - red_field[i, 0])
+        for c in range(3):
+            v = tone[c] * (tint[i, c] * base) + td * red[i, c]
+            if use_scan:
+                v *= math.exp(scan_exp * scan_log[i, c])
+            out[i, c] = v
+    return out
+
+
+@njit(cache=True, nogil=True)
+def visible(pts2, z, zbuf, hcov, tol, outline):
+    """Depth test of points ``pts2`` (N x 2 pixels) at camera depths ``z`` (see ``render._visible``)."""
+    h, w = zbuf.shape
+    out = np.zeros(pts2.shape[0], np.bool_)
+    for i in range(pts2.shape[0]):
+        ix = int(np.rint(pts2[i, 0]))
+        iy = int(np.rint(pts2[i, 1]))
+        if not (0 <= ix < w and 0 <= iy < h) or hcov[iy, ix] >= 0.5:
+            continue
+        for yy in range(max(iy - 1, 0), min(iy + 2, h)):
+            for xx in range(max(ix - 1, 0), min(ix + 2, w)):
+                d = zbuf[yy, xx]
+                if (outline and d > z[i] - tol) or (not outline and abs(d - z[i]) < tol):
+                    out[i] = True
+    return out
+
+
+@njit(cache=True, nogil=True)
+def contour_pick(pc, ptr, ids, d, f, cx, cy):
+    """Per candidate set ``k`` (``ids[ptr[k]:ptr[k + 1]]``): the vertex of camera points ``pc`` whose
+    projection lies furthest along the image direction ``d[k]`` (the first one on ties)."""
+    out = np.empty(len(ptr) - 1, np.int64)
+    for k in range(len(ptr) - 1):
+        best = -np.inf
+        for j in range(ptr[k], ptr[k + 1]):
+            i = ids[j]
+            x = np.float64(pc[i, 0])
+            y = np.float64(pc[i, 1])
+            z = np.float64(pc[i, 2])
+            s = (x / z * f + cx) * d[k, 0] + (y / z * f + cy) * d[k, 1]
+            if s > best:
+                best = s
+                out[k] = i
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -301,6 +395,45 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
 
 
 @njit(cache=True, nogil=True)
+def strand_segments(s, R, t, f, cx, cy, amb, light_dir, light_lum, col, jitter, out, o):
+    """Camera-frame segments of polylines ``s`` (S, K + 1, 3; head frame) into ``out`` (9, M) rows from
+    ``o``: image x, y and camera z of both ends, then linear RGB. A segment's RGB is the strand's
+    ``col`` x ``jitter`` x a tip factor (0.8 at the root .. 1.1 at the tip) x Kajiya-Kay-like shading:
+    ``amb + sum_l light_lum[l] * (0.35 sin(tangent, light) + 0.25)``. Returns the next free row."""
+    ns, kp, _ = s.shape
+    nseg = kp - 1
+    for i in range(ns):
+        px = R[0, 0] * s[i, 0, 0] + R[0, 1] * s[i, 0, 1] + R[0, 2] * s[i, 0, 2] + t[0]
+        py = R[1, 0] * s[i, 0, 0] + R[1, 1] * s[i, 0, 1] + R[1, 2] * s[i, 0, 2] + t[1]
+        pz = R[2, 0] * s[i, 0, 0] + R[2, 1] * s[i, 0, 1] + R[2, 2] * s[i, 0, 2] + t[2]
+        for k in range(nseg):
+            qx = R[0, 0] * s[i, k + 1, 0] + R[0, 1] * s[i, k + 1, 1] + R[0, 2] * s[i, k + 1, 2] + t[0]
+            qy = R[1, 0] * s[i, k + 1, 0] + R[1, 1] * s[i, k + 1, 1] + R[1, 2] * s[i, k + 1, 2] + t[1]
+            qz = R[2, 0] * s[i, k + 1, 0] + R[2, 1] * s[i, k + 1, 1] + R[2, 2] * s[i, k + 1, 2] + t[2]
+            tx, ty, tz = qx - px, qy - py, qz - pz
+            tn = math.sqrt(tx * tx + ty * ty + tz * tz) + 1e-12
+            tx, ty, tz = tx / tn, ty / tn, tz / tn
+            sh = amb
+            for li in range(light_dir.shape[0]):
+                d = tx * light_dir[li, 0] + ty * light_dir[li, 1] + tz * light_dir[li, 2]
+                sh += light_lum[li] * (0.35 * math.sqrt(min(max(1.0 - d * d, 0.0), 1.0)) + 0.25)
+            tip = 0.8 + 0.3 * k / (nseg - 1) if nseg > 1 else 0.8
+            g = sh * tip * jitter[i]
+            j = o + i * nseg + k
+            out[0, j] = px / pz * f + cx
+            out[1, j] = py / pz * f + cy
+            out[2, j] = pz
+            out[3, j] = qx / qz * f + cx
+            out[4, j] = qy / qz * f + cy
+            out[5, j] = qz
+            out[6, j] = col[i, 0] * g
+            out[7, j] = col[i, 1] * g
+            out[8, j] = col[i, 2] * g
+            px, py, pz = qx, qy, qz
+    return o + ns * nseg
+
+
+@njit(cache=True, nogil=True)
 def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum, hlab, hbest):
     """Anti-aliased line segments (strands) with coverage, depth-tested against the mesh ``zbuf``.
 
@@ -321,7 +454,7 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
         r2 = r * r
         dx = bx - ax
         dy = by - ay
-        l2 = dx * dx + dy * dy + 1e-12
+        inv_l2 = 1.0 / (dx * dx + dy * dy + 1e-12)
         xmajor = abs(dx) >= abs(dy)
         # walk the major axis; visit only the band of pixels within r of the segment
         if xmajor:
@@ -351,7 +484,7 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
                 else:
                     px = n
                     py = m
-                t = ((px - ax) * dx + (py - ay) * dy) / l2
+                t = ((px - ax) * dx + (py - ay) * dy) * inv_l2
                 t = min(1.0, max(0.0, t))
                 qx = ax + t * dx - px
                 qy = ay + t * dy - py
@@ -379,17 +512,33 @@ def raster_strands(x0, y0, z0, x1, y1, z1, width, rgb, lab, zbuf, cov, acc, wsum
 
 
 @njit(cache=True, nogil=True)
-def blend_sparse(base, offsets, rows, values, scales, w):
-    """``base + sum_k w[k] * B_k`` for (N, 3) ``base`` and sparse modes: mode ``k`` moves the points
-    ``rows[offsets[k]:offsets[k + 1]]`` by ``values[...] * scales[k]`` (int16 quantised, metres)."""
+def blend_sparse(base, dense, dense_values, vptr, modes, values, scales, w):
+    """``base + sum_k w[k] * B_k`` for (N, 3) ``base`` and int16-quantised modes (metres: value x
+    ``scales[k]``). Modes ``dense`` are stored whole, ``dense_values[d]`` a flat (N * 3) row; the
+    others vertex by vertex: point ``i`` moves by ``values[j] * scales[modes[j]] * w[modes[j]]`` for ``j``
+    in ``vptr[i]:vptr[i + 1]``."""
+    s_k = np.empty(len(w), np.float32)
+    for k in range(len(w)):
+        s_k[k] = w[k] * scales[k]
     out = base.copy()
-    for k in range(len(offsets) - 1):
-        if w[k] == 0.0:
+    flat = out.reshape(-1)
+    for d in range(len(dense)):
+        s = s_k[dense[d]]
+        if s == 0.0:
             continue
-        s = w[k] * scales[k]
-        for j in range(offsets[k], offsets[k + 1]):
-            i = rows[j]
-            out[i, 0] += s * values[j, 0]
-            out[i, 1] += s * values[j, 1]
-            out[i, 2] += s * values[j, 2]
+        row = dense_values[d]
+        for i in range(flat.shape[0]):
+            flat[i] += s * row[i]
+    for i in range(len(vptr) - 1):
+        x = out[i, 0]
+        y = out[i, 1]
+        z = out[i, 2]
+        for j in range(vptr[i], vptr[i + 1]):
+            s = s_k[modes[j]]
+            x += s * values[j, 0]
+            y += s * values[j, 1]
+            z += s * values[j, 2]
+        out[i, 0] = x
+        out[i, 1] = y
+        out[i, 2] = z
     return out

@@ -155,7 +155,7 @@ def _shadow_maps(p: dict, sc: Scene, pc: np.ndarray, cam: Camera, light_dir: np.
         sbasis[i], sorigin[i] = basis, origin
         if p["shadows"] != "on":
             continue
-        q = (pc - origin) @ basis.T
+        q = raster.affine(pc, basis, origin, np.zeros(3, np.float32))
         qx = (q[:, 0] * sscale[i] + (sm - 1) / 2).astype(np.float32)
         qy = (q[:, 1] * sscale[i] + (sm - 1) / 2).astype(np.float32)
         qz = np.ascontiguousarray(q[:, 2].astype(np.float32))
@@ -189,7 +189,8 @@ def _silhouette_alpha(sc: Scene, sx: np.ndarray, sy: np.ndarray, sz: np.ndarray,
     y2 = np.ascontiguousarray(2 * sy + 0.5)
     raster.raster_coverage(x2, y2, sz, sc.tris[: sc.n_culled], sub, True, vsel)
     raster.raster_coverage(x2, y2, sz, sc.tris[sc.n_culled:], sub, False, np.zeros(0, np.uint8))
-    cov = sub.reshape(h, 2, w, 2).mean(axis=(1, 3), dtype=np.float32)
+    # the share of the 4 sub-samples covered (small integers over 4: exact in float32)
+    cov = (sub[::2, ::2] + sub[1::2, ::2] + sub[::2, 1::2] + sub[1::2, 1::2]).astype(np.float32) * np.float32(0.25)
     alpha = np.where(mesh, np.maximum(cov, 0.25), cov).astype(np.float32)
     edge = ~mesh & (cov > 0)
     if edge.any():
@@ -312,7 +313,7 @@ def _finish(p: dict, seed: int, fg: np.ndarray, alpha: np.ndarray, seg: np.ndarr
         bg += noise
     fg8 = np.clip(fg * 255 + 0.5, 0, 255).astype(np.uint8)
     bg8 = np.clip(bg * 255 + 0.5, 0, 255).astype(np.uint8)
-    fg8[alpha <= 0] = 0
+    fg8 *= (alpha > 0)[..., None]
     # alpha on the 16-bit grid so the on-disk file round-trips exactly; the composite uses that alpha
     alpha = np.round(np.clip(alpha, 0, 1) * 65535).astype(np.uint16).astype(np.float32) / np.float32(65535)
     img = alpha[..., None] * fg8.astype(np.float32) + (1 - alpha[..., None]) * bg8.astype(np.float32)
@@ -344,9 +345,11 @@ def render_sample(params: dict, size: int = 128, seed: int = 0, domain: str = "c
     sc = build_scene(p)
     # 3. camera; every vertex to camera coordinates (the torso with the body pose)
     cam = make_camera(p, h)
-    pc = sc.verts @ cam.R.T.astype(np.float32) + cam.t.astype(np.float32)
-    pc[sc.body_start:] = sc.verts[sc.body_start:] @ cam.Rb.T.astype(np.float32) + cam.tb.astype(np.float32)
-    nb = sc.verts[sc.neck_ids] @ cam.Rb.T.astype(np.float32) + cam.tb.astype(np.float32)
+    zero3 = np.zeros(3, np.float32)
+    R32, t32, Rb32, tb32 = (a.astype(np.float32) for a in (cam.R, cam.t, cam.Rb, cam.tb))
+    pc = raster.affine(sc.verts, R32, zero3, t32)
+    pc[sc.body_start:] = raster.affine(sc.verts[sc.body_start:], Rb32, zero3, tb32)
+    nb = raster.affine(sc.verts[sc.neck_ids], Rb32, zero3, tb32)
     pc[sc.neck_ids] += sc.neck_w[:, None] * (nb - pc[sc.neck_ids])
     xy = cam.project(pc).astype(np.float32)
     sx, sy, sz = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), np.ascontiguousarray(pc[:, 2])
@@ -443,9 +446,8 @@ def _contour_landmarks(pc: np.ndarray, jaw: np.ndarray, cam: Camera) -> np.ndarr
     p0 = cam.project(jaw)
     d = cam.project(jaw + 0.01 * o_cam) - p0
     d /= np.linalg.norm(d, axis=1, keepdims=True) + 1e-12
-    for k, ids in enumerate(head.contour_cands):
-        c = pc[ids].astype(np.float64)
-        out[k] = c[np.argmax(cam.project(c) @ d[k])]
+    best = raster.contour_pick(pc, head.contour_ptr, head.contour_ids, d, cam.f, cam.K[0, 2], cam.K[1, 2])
+    out[:] = pc[best].astype(np.float64)
     # iBUG spaces the outline points evenly along the contour, ear to chin on each side: resample each
     # half (0-8, 8-16) to equal image arc length, the 3D points interpolated alongside
     for half in (slice(0, 9), slice(8, 17)):
@@ -463,51 +465,36 @@ def _visible(pts2: np.ndarray, z: np.ndarray, zbuf: np.ndarray, hcov: np.ndarray
     """Depth test: visible if a surface within ``tol`` metres of the point lies in its 3x3 pixel window
     and scalp hair covers less than half of its pixel. ``outline`` points (the jaw contour, on a grazing
     silhouette) are visible unless every pixel of the window shows a surface more than ``tol`` in front."""
-    h, w = zbuf.shape
-    out = np.zeros(len(pts2), bool)
-    for i, (x, y) in enumerate(pts2):
-        ix, iy = int(round(x)), int(round(y))
-        if not (0 <= ix < w and 0 <= iy < h) or hcov[iy, ix] >= 0.5:
-            continue
-        win = zbuf[max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2]
-        out[i] = bool((win > z[i] - tol).any()) if outline else bool((np.abs(win - z[i]) < tol).any())
-    return out
+    return raster.visible(np.ascontiguousarray(pts2, np.float64), np.ascontiguousarray(z, np.float64), zbuf, hcov,
+                          float(tol), bool(outline))
 
 
 def _draw_strands(strands, slabel, scol, cam: Camera, zbuf, light_dir, light_rgb, amb, rng, fg, alpha, seg):
     """Step 8b: project, shade (Kajiya-Kay-like) and rasterise strands, then composite them over the
     layers in place; returns the scalp-hair coverage that hides landmarks."""
     h, w = zbuf.shape
-    segs_a, segs_b, cols, labs = [], [], [], []
+    total = sum(len(x) * (x.shape[1] - 1) for x in strands)
+    sg = np.empty((9, total), np.float32)  # per segment: x0, y0, z0, x1, y1, z1, r, g, b
+    labs = []
+    o = 0
+    R, t = cam.R.astype(np.float64), cam.t.astype(np.float64)
+    lum = light_rgb.astype(np.float64).mean(1)
     for s, lab, col in zip(strands, slabel, scol):
         if len(s) == 0:
             continue
-        c = s @ cam.R.T + cam.t
-        a, b = c[:, :-1].reshape(-1, 3), c[:, 1:].reshape(-1, 3)
-        tang = b - a
-        tang /= np.linalg.norm(tang, axis=1, keepdims=True) + 1e-12
-        shade = amb[0].mean() * np.ones(len(a), np.float32)  # strands: the constant ambient term
-        for ld, lc in zip(light_dir, light_rgb):
-            shade = shade + lc.mean() * (0.35 * np.sqrt(np.clip(1 - (tang @ ld) ** 2, 0, 1)) + 0.25)
-        nseg = s.shape[1] - 1
-        tip = np.tile(np.linspace(0.8, 1.1, nseg), len(s))
-        jitter = np.repeat(rng.uniform(0.85, 1.15, len(s)), nseg)
-        cols.append(np.repeat(col**GAMMA, nseg, 0) * (shade * tip * jitter)[:, None])
-        labs.append(np.repeat(lab, nseg))
-        segs_a.append(a)
-        segs_b.append(b)
-    a = np.concatenate(segs_a)
-    b = np.concatenate(segs_b)
-    pa, pb = cam.project(a).astype(np.float32), cam.project(b).astype(np.float32)
+        jitter = rng.uniform(0.85, 1.15, len(s))
+        o = raster.strand_segments(np.ascontiguousarray(s, np.float64), R, t, cam.f, cam.K[0, 2], cam.K[1, 2],
+                                   float(amb[0].mean()), light_dir.astype(np.float64), lum,
+                                   np.ascontiguousarray(col, np.float64) ** GAMMA, jitter, sg, o)
+        labs.append(np.repeat(lab, s.shape[1] - 1))
     hcov = np.zeros((h, w), np.float32)
     acc = np.zeros((h, w, 3), np.float32)
     wsum = np.zeros((h, w), np.float32)
     hlab = np.zeros((h, w), np.uint8)
     hbest = np.zeros((h, w), np.float32)
-    width = np.full(len(a), HAIR_WIDTH_PX, np.float32)
-    raster.raster_strands(np.ascontiguousarray(pa[:, 0]), np.ascontiguousarray(pa[:, 1]), a[:, 2].astype(np.float32),
-                          np.ascontiguousarray(pb[:, 0]), np.ascontiguousarray(pb[:, 1]), b[:, 2].astype(np.float32),
-                          width, np.concatenate(cols).astype(np.float32), np.concatenate(labs), zbuf, hcov, acc, wsum, hlab, hbest)
+    width = np.full(total, HAIR_WIDTH_PX, np.float32)
+    raster.raster_strands(sg[0], sg[1], sg[2], sg[3], sg[4], sg[5], width, np.ascontiguousarray(sg[6:].T),
+                          np.concatenate(labs), zbuf, hcov, acc, wsum, hlab, hbest)
     m = hcov > 0
     hc = acc[m] / np.maximum(wsum[m], 1e-6)[:, None]
     c = hcov[m][:, None]

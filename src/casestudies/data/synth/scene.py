@@ -189,13 +189,22 @@ def scan_detail_bank() -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)  # 0.6 MiB each; a set draws a new identity per image
-def scan_detail(identity_seed: int) -> np.ndarray:
-    """The scan's skin detail (N x 3, mean ~1) in one identity's arrangement: the turned copies of
-    ``scan_detail_bank`` mixed in log space with unit-norm weights from ``identity_seed``, so every identity
-    has photographic skin statistics but its own pattern (one shared pattern reads as one person)."""
+def scan_log_detail(identity_seed: int) -> np.ndarray:
+    """The log of the scan's skin detail (N x 3, mean ~0) in one identity's arrangement: the turned copies
+    of ``scan_detail_bank`` mixed with unit-norm weights from ``identity_seed``, so every identity has
+    photographic skin statistics but its own pattern (one shared pattern reads as one person). The
+    albedo multiplies by ``exp(contrast * this)``."""
     bank = scan_detail_bank()
     w = _unit(np.random.default_rng([identity_seed, 0x5CB]).normal(0, 1, len(bank))).astype(np.float32)
-    out = np.exp(np.tensordot(w, bank, 1))
+    out = np.ascontiguousarray(np.tensordot(w, bank, 1), np.float32)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def scan_detail(identity_seed: int) -> np.ndarray:
+    """The scan's skin detail (N x 3, mean ~1) in one identity's arrangement: ``exp(scan_log_detail)``."""
+    out = np.exp(scan_log_detail(identity_seed))
     out.flags.writeable = False
     return out
 
@@ -214,14 +223,13 @@ def _template_albedo(head: HeadModel, p: dict, hair_rgb: np.ndarray, labels: np.
     tint = head.tint_base.copy()
     tint[head.lip_mask] = rng.uniform(*LIP_TINT).astype(np.float32)
     det = head.skin_fields @ _unit(rng.normal(0, 1, head.skin_fields.shape[1])).astype(np.float32)
-    # albedo = tone * (tint * (shade + td * (SKIN_BLOTCH * det - red))) + td * red colour
-    alb = (tone.astype(np.float32)[None] * (tint * (shade[:, None]
-           + td * (np.float32(SKIN_BLOTCH) * det[:, None] - head.skin_red_field)))
-           + td * head.skin_red)
-    if p["skin_texture"] == "scan":
-        # photographic skin detail in the identity's own arrangement (scan_detail)
-        alb = alb * scan_detail(int(p["identity_seed"])) ** np.float32(0.5 + td)
-    alb = _skin_marks(head, p, alb.astype(np.float32))
+    # albedo = tone * (tint * (shade + td * (SKIN_BLOTCH * det - red))) + td * red colour, times the
+    # photographic skin detail in the identity's own arrangement (scan_detail) for scan skin
+    scan_log = scan_log_detail(int(p["identity_seed"])) if p["skin_texture"] == "scan" else np.zeros((0, 3), np.float32)
+    alb = raster.skin_albedo(tone.astype(np.float32), tint, shade.astype(np.float32), np.float32(td),
+                             np.float32(SKIN_BLOTCH), det.astype(np.float32), head.skin_red_field, head.skin_red,
+                             scan_log, np.float32(0.5 + td))
+    alb = _skin_marks(head, p, alb)
     for vid, vv in zip(head.eye_vid, head.eye_v):
         # inside of the lids: a darker, pinker version of the skin, shadowed under the upper lid
         alb[vid] = (tone * 0.6 + np.array([0.1, 0.02, 0.02]))[None] * (1.0 - 0.5 * np.clip((vv[:, None] - 0.5) * 2, 0, 1))
@@ -261,12 +269,12 @@ def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray) -> np.ndarray:
     red = float(p["redness"]) * (1 - 0.7 * tone)
     if red > 0:
         ids = head.red_ids
-        alb[ids] *= 1 - 0.18 * red * head.red_mask[ids, None] * np.array([0.0, 1.0, 0.8], np.float32)
+        raster.darken_rows(alb, ids, head.red_mask_ids, np.float32(0.18 * red), np.array([0.0, 1.0, 0.8], np.float32))
     st = float(p["stubble"])
     if st > 0:
         ids = head.beard_ids
         m = st * 0.35 * (0.7 + 0.3 * head.freckle_fields[0, ids].clip(-1, 1))
-        alb[ids] *= 1 - m[:, None] * np.array([0.55, 0.6, 0.6], np.float32)
+        raster.darken_rows(alb, ids, m.astype(np.float32), np.float32(1.0), np.array([0.55, 0.6, 0.6], np.float32))
     mk = float(p["makeup"])
     if mk > 0:
         lips = head.lip_ids
@@ -277,7 +285,7 @@ def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray) -> np.ndarray:
         a = (0.5 * mk * head.shadow_mask[ids])[:, None]
         alb[ids] = alb[ids] * (1 - a) + a * eye_rgb
         ids = head.red_ids
-        alb[ids] *= 1 - 0.12 * mk * head.red_mask[ids, None] * np.array([0.0, 1.0, 0.7], np.float32)
+        raster.darken_rows(alb, ids, head.red_mask_ids, np.float32(0.12 * mk), np.array([0.0, 1.0, 0.7], np.float32))
     return alb
 
 
@@ -353,7 +361,7 @@ def build_scene(p: dict) -> Scene:
         labs.append(lab)
         mats.append(mat)
 
-    skin = alb_t[labels == FS.index("skin")].mean(0)
+    skin = raster.masked_mean(alb_t, labels, FS.index("skin"))
     for name in head.default_parts:
         part = head.parts[name]
         n = part.stop - part.start
@@ -371,7 +379,7 @@ def build_scene(p: dict) -> Scene:
             lab[:] = np.where(scalp, FS.index("hair"), FS.index("skin"))
             mat[~scalp] = MAT_SKIN
         else:
-            alb = np.tile(alb_t[labels == FS.index("neck")].mean(0), (n, 1))
+            alb = np.tile(raster.masked_mean(alb_t, labels, FS.index("neck")), (n, 1))
         add(pts[part.start:part.stop], part.tris, alb.astype(np.float32), lab, mat)
     acc_rgb = accessory_rgb(float(p["accessory_hue"]), float(p["accessory_value"]))
     pieces: list[Piece] = []
