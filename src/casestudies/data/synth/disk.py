@@ -43,7 +43,8 @@ def _dumps(obj) -> str:
 def _write_png(path: Path, img: np.ndarray) -> None:
     if img.ndim == 3:
         img = img[..., ::-1]
-    if not cv2.imwrite(str(path), np.ascontiguousarray(img), [cv2.IMWRITE_PNG_COMPRESSION, 3]):
+    # zlib level 1 rather than 3: the five PNGs of a sample encode faster (files 2 % larger)
+    if not cv2.imwrite(str(path), np.ascontiguousarray(img), [cv2.IMWRITE_PNG_COMPRESSION, 1]):
         raise OSError(f"could not write {path}")
 
 
