@@ -33,6 +33,6 @@ def test_bench_runs_the_script_under_the_root_with_its_args(tmp_path: Path) -> N
 
 def test_unknown_or_missing_benchmarks_exit_2(tmp_path: Path) -> None:
     r = cli(tmp_path, "bench", "lodaer")
-    assert r.returncode == 2 and "unknown benchmark 'lodaer'; valid: 'face_segmentation', 'generator', 'landmarks', 'loader'" in r.stderr
+    assert r.returncode == 2 and "unknown benchmark 'lodaer'; valid: 'face_segmentation', 'generator', 'identity_probe', 'landmarks', 'loader'" in r.stderr
     r = cli(tmp_path, "bench", "loader")
     assert r.returncode == 2 and "bench_loader.py" in r.stderr

@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "loader": "images/s of a folder of PNGs through the reader, TrainTransform and the DataLoader, per worker count",
     "train_loop": "the training engine's images/s over a bare PyTorch loop on the same model and data",
     "generator": "synthetic faces/s with all labels, peak memory per worker, Haar-cascade realism by yaw",
+    "identity_probe": "dlib look-alike share of one preset's different faces, with knob overrides (the bench extra)",
     "face_segmentation": "CPU seconds per DeepLabV3+ step at the default profile's settings (the budget arithmetic)",
     "matting_metrics": "Grad and Conn matting errors on a 1024 px pair: fast against straightforward per-threshold code",
     "landmarks": "CPU seconds per stacked-hourglass step (plain, DSBN, DSON) at the default profile's settings",
