@@ -190,6 +190,17 @@ def _dlib_face(models, img: np.ndarray, lms: np.ndarray) -> tuple[bool, np.ndarr
     return bool(hit), pts, np.array(rec.compute_face_descriptor(img, shape))
 
 
+def _near_frontal(s: dict) -> bool:
+    """A sample of the identity measurement: |yaw| < FRONTAL_YAW and no face mask."""
+    return abs(s["meta"]["pose"]["yaw"]) < FRONTAL_YAW and s["meta"]["params"]["mask"] == "none"
+
+
+def _point_errors(pts: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    """Per-point distance between predicted ``pts`` and labelled ``lm`` (68 x 2) over the outer-eye-corner
+    distance (points 36-45); its mean is the NME."""
+    return np.linalg.norm(pts - lm, axis=1) / float(np.linalg.norm(lm[36] - lm[45]))
+
+
 def _same_person(desc: np.ndarray) -> np.ndarray:
     """Pairwise 'same person' matrix of descriptors (distance under ``SAME_PERSON``)."""
     return np.linalg.norm(desc[:, None] - desc[None], axis=-1) < SAME_PERSON
@@ -264,7 +275,7 @@ def dlib_identity(models, preset: str, size: int, n: int, n_ids: int, per_id: in
     while len(desc) < n:
         s = render_index(preset, 0, i, size)
         i += 1
-        if abs(s["meta"]["pose"]["yaw"]) < FRONTAL_YAW and s["meta"]["params"]["mask"] == "none":
+        if _near_frontal(s):
             desc.append(_dlib_face(models, s["image"], s["landmarks"])[2])
     faces, ids = np.array(desc), np.arange(len(desc))
     (diff, n_diff), diff_ci = _pair_share(faces, ids, same=False), pair_share_interval(faces, ids, same=False)
@@ -318,11 +329,10 @@ def dlib_realism(models, preset: str, size: int, n: int) -> dict:
         hits.append(hit)
         if hit and yaw < 30:
             lm = s["landmarks"]
-            iod = float(np.linalg.norm(lm[36] - lm[45]))
-            err = np.linalg.norm(pts - lm, axis=1) / iod
+            err = _point_errors(pts, lm)
             nme.append(float(err.mean()))
             groups.append([float(err[list(r)].mean()) for r in POINT_GROUPS.values()])
-            offs.append((pts - lm) / iod)
+            offs.append((pts - lm) / float(np.linalg.norm(lm[36] - lm[45])))
     yaws_a, hits_a = np.array(yaws), np.array(hits)
     rates = {}
     for lo, hi in zip(YAW_BINS[:-1], YAW_BINS[1:]):

@@ -66,12 +66,14 @@ def test_contour_pick_takes_the_furthest_projection():
 def test_strand_segments_project_and_shade():
     rng = np.random.default_rng(2)
     s = rng.normal(0, 0.05, (4, 4, 3)) + [0, 0, 0.0]
-    R, t = np.eye(3), np.array([0.0, 0.0, 1.0])
+    a = 0.3  # a head turned about y
+    R, t = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]]), np.array([0.0, 0.0, 1.0])
     ld = np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
     lum = np.array([0.8, 0.3])
     col, jitter = rng.uniform(0, 1, (4, 3)), rng.uniform(0.85, 1.15, 4)
     out = np.zeros((9, 12), np.float32)
-    assert raster.strand_segments(s, R, t, 100.0, 64.0, 60.0, 0.2, ld, lum, col, jitter, out, 0) == 12
+    c = raster.affine(s.reshape(-1, 3), R, np.zeros(3), t).reshape(s.shape)
+    assert raster.strand_segments(c, 100.0, 64.0, 60.0, 0.2, ld, lum, col, jitter, out, 0) == 12
     c = s @ R.T + t
     a, b = c[:, :-1].reshape(-1, 3), c[:, 1:].reshape(-1, 3)
     tang = (b - a) / np.linalg.norm(b - a, axis=1, keepdims=True)

@@ -736,7 +736,7 @@ class HeadModel:
         # vertex subsets the per-image skin marks touch (everything else is left alone)
         self.wrinkle_ids = np.nonzero(self.wrinkles > 1e-3)[0]
         self.red_ids = np.nonzero(self.red_mask > 1e-3)[0]
-        self.red_mask_ids = np.ascontiguousarray(self.red_mask[self.red_ids], np.float32)
+        self.red_weights = np.ascontiguousarray(self.red_mask[self.red_ids], np.float32)
         self.shadow_ids = np.nonzero(self.shadow_mask > 1e-3)[0]
         self.beard_ids = np.nonzero(self.beard_zone)[0]
         self.lip_ids = np.nonzero(np.isin(self.labels, [FS.index("top_lip"), FS.index("bottom_lip")]))[0]

@@ -395,21 +395,17 @@ def shade(tid, bary, tris, pos, nrm, albedo, label, material, mat_spec, mat_shin
 
 
 @njit(cache=True, nogil=True)
-def strand_segments(s, R, t, f, cx, cy, amb, light_dir, light_lum, col, jitter, out, o):
-    """Camera-frame segments of polylines ``s`` (S, K + 1, 3; head frame) into ``out`` (9, M) rows from
-    ``o``: image x, y and camera z of both ends, then linear RGB. A segment's RGB is the strand's
+def strand_segments(c, f, cx, cy, amb, light_dir, light_lum, col, jitter, out, o):
+    """Segments of polylines ``c`` (S, K + 1, 3; camera frame, see ``affine``) into ``out`` (9, M) rows
+    from ``o``: image x, y and camera z of both ends, then linear RGB. A segment's RGB is the strand's
     ``col`` x ``jitter`` x a tip factor (0.8 at the root .. 1.1 at the tip) x Kajiya-Kay-like shading:
     ``amb + sum_l light_lum[l] * (0.35 sin(tangent, light) + 0.25)``. Returns the next free row."""
-    ns, kp, _ = s.shape
+    ns, kp, _ = c.shape
     nseg = kp - 1
     for i in range(ns):
-        px = R[0, 0] * s[i, 0, 0] + R[0, 1] * s[i, 0, 1] + R[0, 2] * s[i, 0, 2] + t[0]
-        py = R[1, 0] * s[i, 0, 0] + R[1, 1] * s[i, 0, 1] + R[1, 2] * s[i, 0, 2] + t[1]
-        pz = R[2, 0] * s[i, 0, 0] + R[2, 1] * s[i, 0, 1] + R[2, 2] * s[i, 0, 2] + t[2]
         for k in range(nseg):
-            qx = R[0, 0] * s[i, k + 1, 0] + R[0, 1] * s[i, k + 1, 1] + R[0, 2] * s[i, k + 1, 2] + t[0]
-            qy = R[1, 0] * s[i, k + 1, 0] + R[1, 1] * s[i, k + 1, 1] + R[1, 2] * s[i, k + 1, 2] + t[1]
-            qz = R[2, 0] * s[i, k + 1, 0] + R[2, 1] * s[i, k + 1, 1] + R[2, 2] * s[i, k + 1, 2] + t[2]
+            px, py, pz = c[i, k, 0], c[i, k, 1], c[i, k, 2]
+            qx, qy, qz = c[i, k + 1, 0], c[i, k + 1, 1], c[i, k + 1, 2]
             tx, ty, tz = qx - px, qy - py, qz - pz
             tn = math.sqrt(tx * tx + ty * ty + tz * tz) + 1e-12
             tx, ty, tz = tx / tn, ty / tn, tz / tn
@@ -429,7 +425,6 @@ def strand_segments(s, R, t, f, cx, cy, amb, light_dir, light_lum, col, jitter, 
             out[6, j] = col[i, 0] * g
             out[7, j] = col[i, 1] * g
             out[8, j] = col[i, 2] * g
-            px, py, pz = qx, qy, qz
     return o + ns * nseg
 
 

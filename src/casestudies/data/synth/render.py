@@ -477,13 +477,14 @@ def _draw_strands(strands, slabel, scol, cam: Camera, zbuf, light_dir, light_rgb
     sg = np.empty((9, total), np.float32)  # per segment: x0, y0, z0, x1, y1, z1, r, g, b
     labs = []
     o = 0
-    R, t = cam.R.astype(np.float64), cam.t.astype(np.float64)
+    R, t, zero3 = cam.R.astype(np.float64), cam.t.astype(np.float64), np.zeros(3)
     lum = light_rgb.astype(np.float64).mean(1)
     for s, lab, col in zip(strands, slabel, scol):
         if len(s) == 0:
             continue
         jitter = rng.uniform(0.85, 1.15, len(s))
-        o = raster.strand_segments(np.ascontiguousarray(s, np.float64), R, t, cam.f, cam.K[0, 2], cam.K[1, 2],
+        c = raster.affine(np.ascontiguousarray(s, np.float64).reshape(-1, 3), R, zero3, t).reshape(s.shape)
+        o = raster.strand_segments(c, cam.f, cam.K[0, 2], cam.K[1, 2],
                                    float(amb[0].mean()), light_dir.astype(np.float64), lum,
                                    np.ascontiguousarray(col, np.float64) ** GAMMA, jitter, sg, o)
         labs.append(np.repeat(lab, s.shape[1] - 1))

@@ -269,7 +269,7 @@ def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray) -> np.ndarray:
     red = float(p["redness"]) * (1 - 0.7 * tone)
     if red > 0:
         ids = head.red_ids
-        raster.darken_rows(alb, ids, head.red_mask_ids, np.float32(0.18 * red), np.array([0.0, 1.0, 0.8], np.float32))
+        raster.darken_rows(alb, ids, head.red_weights, np.float32(0.18 * red), np.array([0.0, 1.0, 0.8], np.float32))
     st = float(p["stubble"])
     if st > 0:
         ids = head.beard_ids
@@ -285,7 +285,7 @@ def _skin_marks(head: HeadModel, p: dict, alb: np.ndarray) -> np.ndarray:
         a = (0.5 * mk * head.shadow_mask[ids])[:, None]
         alb[ids] = alb[ids] * (1 - a) + a * eye_rgb
         ids = head.red_ids
-        raster.darken_rows(alb, ids, head.red_mask_ids, np.float32(0.12 * mk), np.array([0.0, 1.0, 0.7], np.float32))
+        raster.darken_rows(alb, ids, head.red_weights, np.float32(0.12 * mk), np.array([0.0, 1.0, 0.7], np.float32))
     return alb
 
 
