@@ -10,7 +10,7 @@ A torch-free leaf module: params, sweep and the generator all import it.
 
 from __future__ import annotations
 
-GENERATOR_VERSION = "0.13.1"  # the synthetic face generator (casestudies.data.synth): bump when its output changes
+GENERATOR_VERSION = "0.14.0"  # the synthetic face generator (casestudies.data.synth): bump when its output changes
 
 
 def data_versions() -> dict[str, str]:

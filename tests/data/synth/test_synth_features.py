@@ -9,12 +9,19 @@ import numpy as np
 import pytest
 
 from casestudies.data.synth import features, render_sample, scene
-from casestudies.data.synth.features import IRIS_DIAMETER_MM, brow_frame, brow_vertices, feature_look
+from casestudies.data.synth.features import (
+    BROW_THICKNESS,
+    IRIS_DIAMETER_MM,
+    brow_frame,
+    brow_vertices,
+    feature_look,
+)
 from casestudies.data.synth.geometry import head_model
 from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 from tests.data.synth.synth_fixtures import bare_params
 
 BROWS = [FS.index("right_brow"), FS.index("left_brow")]
+THIN, THICK = BROW_THICKNESS[3]
 
 
 def _look(p: dict, **kw) -> features.FeatureLook:
@@ -39,6 +46,16 @@ def test_iris_diameter_follows_the_published_spread():
     assert lk.iris_half_angle_deg == pytest.approx(29.17, abs=0.01)
 
 
+def test_brows_range_from_thin_lines_to_tall_bands():
+    """Since 0.14.0 a tenth of adult men's brows are taller than the template's (its height, 6-7 mm),
+    and a tenth of women's under 0.45 of it; before, the spread (sd 0.2, up to 1.35) kept nearly every
+    brow a mid-height band."""
+    t = {s: np.array([feature_look(bare_params(identity_seed=k, sex=s, age=35.0)).brow_thickness
+                      for k in range(400)]) for s in (0.0, 1.0)}
+    assert np.quantile(t[1.0], 0.9) > 1.45 and np.quantile(t[0.0], 0.1) < 0.45
+    assert t[1.0].max() <= THICK and t[0.0].min() >= THIN
+
+
 def test_womens_brows_are_thinner_on_average():
     t = {s: np.mean([feature_look(bare_params(identity_seed=k, sex=s, age=30.0)).brow_thickness for k in range(300)])
          for s in (0.0, 1.0)}
@@ -52,7 +69,7 @@ def test_brow_keeps_the_template_upper_edge():
     ids, _, along, depth = brow_frame()
     assert depth.min() == 0.0 and along.min() < 0.01 and along.max() <= 1.0
     p = bare_params()
-    thin, thick = (set(brow_vertices(_look(p, brow_thickness=t, brow_taper=0.0))[0]) for t in (0.35, 1.35))
+    thin, thick = (set(brow_vertices(_look(p, brow_thickness=t, brow_taper=0.0))[0]) for t in (THIN, THICK))
     assert thin < thick
     assert len(thick) > 2 * len(thin)
     top = set(ids[depth <= 0.15])
@@ -66,7 +83,7 @@ def test_brow_keeps_the_template_upper_edge():
     assert lateral(taper) < 0.8 * lateral(flat) and medial(taper) >= 0.85 * medial(flat)
 
 
-@pytest.mark.parametrize("thickness", [0.35, 1.35])
+@pytest.mark.parametrize("thickness", [THIN, THICK])
 def test_scene_labels_and_albedo_follow_the_brow(monkeypatch, thickness):
     p = bare_params(brow_density=1.0, skin_tone=0.1, hair_colour=1.0)
     monkeypatch.setattr(scene, "feature_look", lambda q: _look(q, brow_thickness=thickness, brow_taper=0.0))
@@ -85,7 +102,7 @@ def test_scene_labels_and_albedo_follow_the_brow(monkeypatch, thickness):
 
 def test_thicker_brow_shows_more_brow_pixels(monkeypatch):
     px = []
-    for t in (0.35, 1.35):
+    for t in (THIN, THICK):
         monkeypatch.setattr(scene, "feature_look", lambda q, t=t: _look(q, brow_thickness=t, brow_taper=0.0))
         s = render_sample(bare_params(brow_density=1.0), size=128, seed=0)
         px.append(int(np.isin(s["seg"], BROWS).sum()))
@@ -192,3 +209,4 @@ def test_brow_strands_follow_the_coverage(monkeypatch):
         out[fade] = (len(roots), float((np.abs(roots[:, 0]) >= x_lateral).mean()))
     assert out[0.8][0] < 0.92 * out[0.0][0]
     assert out[0.8][1] < 0.6 * out[0.0][1]
+

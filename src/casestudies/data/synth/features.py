@@ -26,11 +26,16 @@ from casestudies.data.taxonomy import FACESYNTHETICS19 as FS
 
 EYEBALL_RADIUS_MM = 12.0
 IRIS_DIAMETER_MM = (11.7, 0.45)  # adult horizontal visible iris diameter: mean, sd (white-to-white)
-BROW_MARGIN_MM = 3.0  # how far below the template brow a thick brow may reach
+BROW_MARGIN_MM = 5.0  # how far below the template brow a thick brow may reach (3 before 0.14.0)
 BROW_HEAD, BROW_HEAD_LEN = 0.85, 0.12  # the brow's medial head: depth kept at the end, length along the brow
 
 
-BROW_DARKNESS = (0.8, 0.17)  # brow colour = hair colour x darkness: mean, sd (0.5.0: 0.6, darker)
+BROW_DARKNESS = (0.65, 0.2)  # brow colour = hair colour x darkness: mean, sd (0.5.0: 0.6; then 0.8, 0.17 until 0.14.0)
+# brow height at the medial end (fraction of the template brow's): mean for women, extra for men, sd, limits.
+# 0.14.0 widened it from (0.72, +0.28, sd 0.2, 0.35-1.35): real brows range from thin lines to bands as
+# tall as the template's and more, and with this spread and darker brows dlib's look-alike share of
+# `standin_real_a` fell 0.128 -> 0.122 on 300 faces (docs/generator.md, "Generator 0.14.0")
+BROW_THICKNESS = (0.8, 0.35, 0.3, (0.35, 1.7))
 BROW_SOFTNESS = (0.1, 0.9)  # range of brow_softness (uniform per identity)
 BROW_TAIL_FADE = 0.8  # brow_tail_fade is uniform in [0, this]
 BROW_CLUMP = 0.4  # brow_clump is uniform in [0, this]
@@ -66,7 +71,8 @@ def feature_look(p: dict) -> FeatureLook:
     male = float(p["sex"]) * float(np.clip((float(p["age"]) - 11) / 7, 0, 1))
     child = float(np.clip((14 - float(p["age"])) / 10, 0, 1))
     # women's brows thinner and more tapered on average, children's thinner; wide individual spread
-    thick = float(np.clip(rng.normal(0.72 + 0.28 * male - 0.1 * child, 0.2), 0.35, 1.35))
+    mu_t, male_t, sd_t, (lo_t, hi_t) = BROW_THICKNESS
+    thick = float(np.clip(rng.normal(mu_t + male_t * male - 0.1 * child, sd_t), lo_t, hi_t))
     taper = float(np.clip(rng.normal(0.25 + 0.1 * (1 - male), 0.15), 0.0, 0.6))
     dark = float(np.clip(rng.normal(BROW_DARKNESS[0], BROW_DARKNESS[1]), 0.4, 1.0))
     mu, sd = IRIS_DIAMETER_MM
