@@ -67,14 +67,6 @@ BUN_CENTRE = np.array([0.0, 0.085, -0.085])  # on the crown, towards the back (h
 TAIL_ROOT = np.array([0.0, 0.035, -0.105])  # where a ponytail is gathered
 
 
-def _forehead_z(head: HeadModel, xy: np.ndarray) -> np.ndarray:
-    """Front-most surface z of the head under head-frame points ``xy`` (nearest cell of the height map)."""
-    ij = np.floor((xy - head.fh_origin) / head.fh_step).astype(int)
-    i = np.clip(ij[:, 0], 0, head.fh_z.shape[0] - 1)
-    j = np.clip(ij[:, 1], 0, head.fh_z.shape[1] - 1)
-    return head.fh_z[i, j]
-
-
 def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int,
                   hat_line: float | None) -> np.ndarray:
     """Scalp strands: (S, N_SEG + 1, 3) points in the (neutral) head frame, shaped by ``hair_style``."""
@@ -119,15 +111,14 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     d0 = _unit(_unit(comb) + (2.0 if style == "afro" else 0.25) * nrm)
     lengths = length * rng.uniform(0.6, 1.0, len(root))
     lengths[bangs] = np.minimum(lengths[bangs], np.maximum(root[bangs, 1] - head.brow_top - 0.004, 0.01))
-    if style in ("bun", "ponytail"):  # pulled back tight: strands run over the scalp towards the gather point
-        lengths[~bangs] = np.linalg.norm(root[~bangs] - (BUN_CENTRE if style == "bun" else TAIL_ROOT), axis=1)
+    gathered = style in ("bun", "ponytail")
+    goal = (BUN_CENTRE if style == "bun" else TAIL_ROOT) if gathered else np.zeros(3)
+    if gathered:  # pulled back tight: strands run over the scalp towards the gather point
+        lengths[~bangs] = np.linalg.norm(root[~bangs] - goal, axis=1)
     seg = (lengths / N_SEG)[:, None]
     # 3. integrate: bend towards gravity (or the gather point); stay on the style's shell outside the skull,
     #    beside (not over) the face; fringe strands lie on the forehead
-    goal = np.zeros(3)
-    if style in ("bun", "ponytail"):
-        goal = BUN_CENTRE if style == "bun" else TAIL_ROOT
-    pts = _integrate(root, d0, seg[:, 0], bangs, c, r, shell_lo, shell_hi, gravity, style in ("bun", "ponytail"),
+    pts = _integrate(root, d0, seg[:, 0], bangs, c, r, shell_lo, shell_hi, gravity, gathered,
                      goal, head.fh_z, head.fh_origin, head.fh_step)
     # 4. curl from the tile bank, in the plane normal to the root normal
     amp = (0.006 + 0.006 * (style == "afro")) * float(p["hair_curl"]) * np.minimum(1.0, lengths / 0.05)
@@ -136,7 +127,7 @@ def scalp_strands(head: HeadModel, p: dict, rng: np.random.Generator, n_max: int
     a = _unit(np.stack([-nrm[:, 2], np.zeros(len(nrm)), nrm[:, 0]], 1))  # nrm x (0, 1, 0)
     b = np.cross(nrm, a)
     pts += amp[:, None, None] * (tiles[..., :1] * a[:, None] + tiles[..., 1:] * b[:, None])
-    if style in ("bun", "ponytail"):
+    if gathered:
         pts = np.concatenate([pts, _gathered(style, float(p["hair_length"]), float(p["hair_curl"]), n // 3, rng)])
     return pts
 
